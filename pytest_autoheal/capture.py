@@ -1,0 +1,249 @@
+"""Capture: pytest objects in, failure records out (on the process that ran the test).
+
+Nothing after this stage looks at pytest internals: it reads the records written here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import store
+from .classify import Facts, Pattern, facts_from_exception, facts_from_text
+from .errors import TargetFailure
+from .frames import exception_type_name, frames_from_exception
+from .record import ErrorInfo, TestInfo, build_record, note_occurrence, write_record
+
+
+@dataclass
+class TestMeta:
+    """What the markers of a test say about it; travels on the report to the controller."""
+
+    level: str | None = None
+    component: str | None = None
+    category: str | None = None
+    target: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class TestState:
+    """Per-test data a test (or a suite) adds through the ``autoheal_record`` fixture."""
+
+    extras: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    attachments: dict[str, str] = field(default_factory=dict)
+    target: str | None = None
+    category: str | None = None
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def attach(self, name: str, path: str | Path) -> None:
+        """Attach a file (a screenshot, a log) to the record of this test if it fails."""
+        self.attachments[name] = str(path)
+
+
+def error_from_exception(exc: BaseException, roots: Sequence[str | Path], longrepr: str = "") -> tuple[ErrorInfo, Facts]:
+    if type(exc).__name__ == "CollectError" and exc.__cause__ is not None:
+        # pytest wraps import and syntax errors of a test module; the cause is the real bug.
+        exc = exc.__cause__
+    if isinstance(exc, TargetFailure):
+        facts = facts_from_text(exc.error_type, exc.message)
+        facts.hint = exc.hint
+        facts.signal = exc.signal
+        facts.http_status = exc.http_status
+        facts.missing_module = exc.missing_module or facts.missing_module
+        info = ErrorInfo(
+            type=exc.error_type,
+            message=exc.message,
+            frames=exc.frames,
+            traceback=exc.traceback or longrepr,
+            stdout=exc.stdout,
+            stderr=exc.stderr,
+            log=exc.log,
+            extras=exc.extras,
+        )
+        return info, facts
+    error_type = exception_type_name(exc)
+    if error_type.startswith("_pytest."):
+        error_type = type(exc).__qualname__
+    facts = facts_from_exception(exc)
+    facts.type = error_type
+    frames = frames_from_exception(exc, roots)
+    message = facts.message
+    if hasattr(exc, "msg") and error_type in ("Failed", "Skipped", "Exit") and isinstance(exc.msg, str):
+        message = facts.message = exc.msg
+    return ErrorInfo(type=error_type, message=message, frames=frames, traceback=longrepr), facts
+
+
+def make_test_record(
+    *,
+    nodeid: str,
+    phase: str,
+    meta: TestMeta,
+    error: ErrorInfo,
+    facts: Facts,
+    run: Mapping[str, Any],
+    patterns: Sequence[Pattern],
+    duration: float | None,
+    outcome: str,
+    worker: str | None,
+    reruns: int = 0,
+    source: str = "pytest",
+) -> dict[str, Any]:
+    test = TestInfo(
+        nodeid=nodeid,
+        phase=phase,
+        level=meta.level,
+        component=meta.component,
+        category=meta.category,
+        target=meta.target,
+        duration=duration,
+        outcome=outcome,
+        reruns=reruns,
+        worker=worker,
+    )
+    return build_record(test=test, error=error, run=run, facts=facts, patterns=patterns, source=source)
+
+
+def merge_occurrence(report_dir: Path, record: dict[str, Any], known: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The same failing phase seen again (a rerun): count it on the record already written."""
+    previous = known.get(record["id"])
+    if previous is not None:
+        merged = note_occurrence(previous)
+        merged["test"]["reruns"] = record["test"]["reruns"]
+        merged["test"]["duration"] = record["test"]["duration"]
+        record = merged
+    known[record["id"]] = record
+    write_record(report_dir, record)
+    return record
+
+
+class InflightMarker:
+    """One small file per process naming the test it is running right now.
+
+    Rewritten in place (no new file per test) so it costs microseconds; a process that dies
+    mid-test leaves it behind, and whoever reads the report directory next turns it into a
+    record.
+    """
+
+    def __init__(self, report_dir: Path, worker: str) -> None:
+        self.path = store.records_dir(report_dir).parent / store.INFLIGHT / f"{worker}.json"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+
+    def start(self, data: Mapping[str, Any]) -> None:
+        payload = json.dumps(data, default=str).encode()
+        os.pwrite(self._fd, payload, 0)
+        os.ftruncate(self._fd, len(payload))
+
+    def clear(self) -> None:
+        os.ftruncate(self._fd, 0)
+
+    def close(self, *, remove: bool = True) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+        if remove:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+
+
+def read_marker(path: Path) -> dict[str, Any] | None:
+    try:
+        text = path.read_text("utf-8", errors="replace").strip()
+        data = json.loads(text) if text else None
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("nodeid") else None
+
+
+def record_from_marker(
+    marker: Mapping[str, Any],
+    *,
+    reason: str,
+    patterns: Sequence[Pattern],
+    output: str = "",
+    source: str = "controller",
+) -> dict[str, Any]:
+    """A record for a test whose process died while running it."""
+    meta = TestMeta(**{k: marker.get(k) for k in ("level", "component", "category", "target")})
+    timeout = marker.get("timeout")
+    method = marker.get("timeout_method")
+    started = marker.get("started")
+    elapsed = (time.time() - float(started)) if isinstance(started, (int, float)) else None
+    facts = facts_from_text("ProcessCrash", reason, output)
+    evidence_note = ""
+    if timeout and method == "thread" and (elapsed is None or elapsed >= float(timeout) * 0.9):
+        facts.hint = "timeout"
+        evidence_note = f" The test ran under pytest-timeout's thread method with a {timeout}s limit, which ends the process."
+        error_type = "Timeout"
+    else:
+        facts.signal = marker.get("signal") or "process exit"
+        error_type = "ProcessCrash"
+    message = reason + evidence_note
+    facts.message = message
+    error = ErrorInfo(type=error_type, message=message, traceback=output, stderr=output, extras={"inflight": dict(marker)})
+    return make_test_record(
+        nodeid=str(marker["nodeid"]),
+        phase=str(marker.get("phase") or "call"),
+        meta=meta,
+        error=error,
+        facts=facts,
+        run=marker.get("run") or {"id": "unknown"},
+        patterns=patterns,
+        duration=elapsed,
+        outcome="crashed",
+        worker=marker.get("worker"),
+        source=source,
+    )
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_inflight(report_dir: Path | str, patterns: Sequence[Pattern] | None = None) -> list[dict[str, Any]]:
+    """Turn markers left by processes that died mid-test into records (idempotent)."""
+    from .classify import builtin_patterns
+
+    patterns = builtin_patterns() if patterns is None else patterns
+    folder = Path(report_dir) / store.INFLIGHT
+    recovered: list[dict[str, Any]] = []
+    if not folder.is_dir():
+        return recovered
+    for path in sorted(folder.glob("*.json")):
+        marker = read_marker(path)
+        pid = marker.get("pid") if marker else None
+        if marker is None:
+            if path.stat().st_size == 0 and not _owner_alive(path):
+                path.unlink(missing_ok=True)
+            continue
+        if isinstance(pid, int) and pid_alive(pid) and marker.get("host") == os.uname().nodename:
+            continue
+        record = record_from_marker(
+            marker,
+            reason=f"the test process (pid {pid}) ended while running this test, before its result was reported",
+            patterns=patterns,
+        )
+        if not store.record_path(report_dir, record["id"]).exists():
+            write_record(report_dir, record)
+            recovered.append(record)
+        path.unlink(missing_ok=True)
+    return recovered
+
+
+def _owner_alive(path: Path) -> bool:
+    return time.time() - path.stat().st_mtime < 5

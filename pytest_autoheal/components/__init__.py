@@ -1,0 +1,1 @@
+"""Components a platform is made of; each package holds its configuration, discovery and checks."""

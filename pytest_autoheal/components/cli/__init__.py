@@ -1,0 +1,1 @@
+"""The cli component: discovery and checks for the cli suite."""

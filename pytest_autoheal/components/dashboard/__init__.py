@@ -1,0 +1,1 @@
+"""The dashboard component: discovery and checks for the dashboard suite."""

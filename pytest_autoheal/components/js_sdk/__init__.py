@@ -1,0 +1,1 @@
+"""The js_sdk component: discovery and checks for the js_sdk suite."""

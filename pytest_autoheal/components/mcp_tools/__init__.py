@@ -1,0 +1,1 @@
+"""The mcp_tools component: discovery and checks for the mcp_tools suite."""

@@ -1,0 +1,50 @@
+"""The run context of a record: GitHub Actions variables when present, a local run id otherwise."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+from datetime import UTC, datetime
+from typing import Any
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_local_run_id() -> str:
+    return "local-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def run_context(run_id: str | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if environ is None else environ
+    gh_run = env.get("GITHUB_RUN_ID")
+    server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    repo = env.get("GITHUB_REPOSITORY") or None
+    ctx: dict[str, Any] = {
+        "id": gh_run or run_id or new_local_run_id(),
+        "url": f"{server}/{repo}/actions/runs/{gh_run}" if gh_run and repo else None,
+        "workflow": env.get("GITHUB_WORKFLOW") or None,
+        "job": env.get("GITHUB_JOB") or None,
+        "sha": env.get("GITHUB_SHA") or None,
+        "ref": env.get("GITHUB_REF") or None,
+        "repository": repo,
+        "attempt": int(env["GITHUB_RUN_ATTEMPT"]) if env.get("GITHUB_RUN_ATTEMPT", "").isdigit() else None,
+        "ci": bool(gh_run) or env.get("CI", "").lower() in ("1", "true", "yes"),
+        "host": socket.gethostname(),
+    }
+    if not gh_run:
+        ctx["sha"] = ctx["sha"] or _git("rev-parse", "HEAD")
+        ctx["ref"] = ctx["ref"] or _git("rev-parse", "--abbrev-ref", "HEAD")
+    return ctx
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    value = out.stdout.strip()
+    return value if out.returncode == 0 and value else None

@@ -1,0 +1,1 @@
+"""Heal: deduplicated issues and one draft pull request per new bug, from failure records."""

@@ -1,0 +1,107 @@
+"""The one redactor: every string written by pytest-autoheal passes through :func:`redact`."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+_SECRET_NAME = re.compile(
+    r"(TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE|CREDENTIAL|AUTH|SESSION_?KEY|COOKIE|DSN)",
+    re.IGNORECASE,
+)
+# Values this short or this common are not worth masking: masking "1" or "true" would shred text.
+_MIN_SECRET_LEN = 6
+_BORING_VALUES = {"true", "false", "none", "null", "enabled", "disabled", "github", "bearer"}
+
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+            re.DOTALL,
+        ),
+        "[REDACTED:private-key]",
+    ),
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"), "[REDACTED:github-token]"),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), "[REDACTED:github-token]"),
+    (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"), "[REDACTED:aws-key]"),
+    (
+        re.compile(r"(?i)(aws_secret_access_key|aws_session_token)(\s*[=:]\s*[\"']?)[A-Za-z0-9/+=]{20,}"),
+        r"\1\2[REDACTED:aws-secret]",
+    ),
+    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "[REDACTED:slack-token]"),
+    (re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"), "[REDACTED:api-key]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), "[REDACTED:jwt]"),
+    (
+        re.compile(r"(?i)\b(bearer|token|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}"),
+        r"\1\2[REDACTED:credential]",
+    ),
+    (
+        re.compile(
+            r"(?i)\b(authorization|x-api-key|api[_-]?key|access[_-]?token|password|passwd|secret)(\"?\s*[:=]\s*\"?)([^\s\"',;&]{4,})"
+        ),
+        r"\1\2[REDACTED:credential]",
+    ),
+    (re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+):([^\s@/]+)@"), r"\1:[REDACTED:password]@"),
+]
+
+
+class Redactor:
+    """Masks token-shaped strings and the values of secret-named environment variables."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None, extra_values: tuple[str, ...] = ()) -> None:
+        env = os.environ if environ is None else environ
+        values = {
+            value
+            for name, value in env.items()
+            if _SECRET_NAME.search(name) and len(value) >= _MIN_SECRET_LEN and value.lower() not in _BORING_VALUES
+        }
+        values.update(v for v in extra_values if len(v) >= _MIN_SECRET_LEN)
+        # Longest first so a value that contains another is masked whole.
+        self._values = sorted(values, key=len, reverse=True)
+        self._names = {value: name for name, value in env.items() if value in values}
+
+    def text(self, value: str) -> str:
+        for secret in self._values:
+            if secret in value:
+                value = value.replace(secret, f"[REDACTED:{self._names.get(secret, 'secret')}]")
+        for pattern, replacement in _PATTERNS:
+            value = pattern.sub(replacement, value)
+        return value
+
+    def data(self, value: Any) -> Any:
+        """Redact every string (keys included) inside JSON-like data."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {self.text(str(k)): self.data(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.data(v) for v in value]
+        return value
+
+
+_default: Redactor | None = None
+_default_env_key: int | None = None
+
+
+def _current() -> Redactor:
+    global _default, _default_env_key
+    # Rebuild when the environment changed (tests and reporters set secrets at run time).
+    key = hash(frozenset((k, v) for k, v in os.environ.items() if _SECRET_NAME.search(k)))
+    if _default is None or key != _default_env_key:
+        _default = Redactor()
+        _default_env_key = key
+    return _default
+
+
+def redact(value: str) -> str:
+    """Redact one string with the process environment's secrets."""
+    return _current().text(value)
+
+
+def redact_data(value: Any) -> Any:
+    """Redact every string inside JSON-like data with the process environment's secrets."""
+    return _current().data(value)

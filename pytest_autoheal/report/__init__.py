@@ -1,0 +1,1 @@
+"""Publishing: the HTML health report, run history and CI summaries."""

@@ -1,0 +1,1 @@
+"""Runtime error reporters: the platform reports its own errors as failure records."""

@@ -1,0 +1,239 @@
+"""The one subprocess runner: no shell, explicit environment, bounded output, group kill.
+
+Every process pytest-autoheal starts (CLIs, node, servers) goes through :func:`run` or
+:func:`start`, so a hang, a flood of output or a crash is handled the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Output kept per stream: the head and the tail, so a 100 MB flood costs 2 MB of memory.
+KEEP_HEAD = 256 * 1024
+KEEP_TAIL = 1024 * 1024
+_KILL_GRACE = 2.0
+
+
+@dataclass
+class RunResult:
+    argv: list[str]
+    returncode: int | None
+    stdout: bytes
+    stderr: bytes
+    duration: float
+    timed_out: bool = False
+    stdout_size: int = 0
+    stderr_size: int = 0
+    peak_rss_kb: int | None = None
+
+    @property
+    def signal_name(self) -> str | None:
+        """``SIGSEGV`` etc. when the process was ended by a signal (and not by our timeout)."""
+        if self.returncode is not None and self.returncode < 0:
+            try:
+                return signal.Signals(-self.returncode).name
+            except ValueError:
+                return f"signal {-self.returncode}"
+        return None
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    def text(self, stream: str = "stdout") -> str:
+        data = self.stdout if stream == "stdout" else self.stderr
+        return data.decode("utf-8", errors="backslashreplace")
+
+    def describe(self) -> str:
+        if self.timed_out:
+            return f"timed out after {self.duration:.1f}s"
+        if self.signal_name:
+            return f"killed by {self.signal_name}"
+        return f"exit code {self.returncode}"
+
+
+class _Collector:
+    """Reads a pipe to the end, keeping a bounded head and tail."""
+
+    def __init__(self, pipe: object) -> None:
+        self.pipe = pipe
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.size = 0
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        fd = self.pipe.fileno()  # type: ignore[attr-defined]
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.size += len(chunk)
+            room = KEEP_HEAD - len(self.head)
+            if room > 0:
+                self.head += chunk[:room]
+                chunk = chunk[room:]
+            if chunk:
+                self.tail += chunk
+                if len(self.tail) > KEEP_TAIL * 2:
+                    del self.tail[: len(self.tail) - KEEP_TAIL]
+
+    def value(self) -> bytes:
+        self.thread.join(timeout=5)
+        tail = bytes(self.tail[-KEEP_TAIL:])
+        cut = self.size - len(self.head) - len(tail)
+        if cut > 0:
+            return bytes(self.head) + f"\n[... {cut} bytes not kept ...]\n".encode() + tail
+        return bytes(self.head) + tail
+
+
+def child_env(env: Mapping[str, str] | None = None, *, inherit: bool = True) -> dict[str, str]:
+    """The environment a child gets: ours (or nothing) plus the given variables."""
+    base = dict(os.environ) if inherit else {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
+    base.update(env or {})
+    base.setdefault("PYTHONIOENCODING", "utf-8")
+    return base
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=_KILL_GRACE)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    timeout: float = 60.0,
+    env: Mapping[str, str] | None = None,
+    inherit_env: bool = True,
+    cwd: str | Path | None = None,
+    input: bytes | None = None,
+) -> RunResult:
+    """Run ``argv`` to completion or until ``timeout``; never raises for the child's behaviour."""
+    args = [os.fspath(a) for a in argv]
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            args,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=child_env(env, inherit=inherit_env),
+            cwd=cwd,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return RunResult(args, 127, b"", f"cannot start {args[0]}: {exc}".encode(), time.monotonic() - started)
+    out, err = _Collector(proc.stdout), _Collector(proc.stderr)
+    if input is not None and proc.stdin is not None:
+        with contextlib.suppress(BrokenPipeError, OSError):
+            proc.stdin.write(input)
+            proc.stdin.close()
+    timed_out = False
+    rss: int | None = None
+    deadline = started + timeout
+    while True:
+        try:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            rss = usage.ru_maxrss
+            break
+        if time.monotonic() >= deadline:
+            timed_out = True
+            _kill_group(proc)
+            break
+        time.sleep(0.005 if time.monotonic() - started < 1 else 0.02)
+    # Grandchildren may keep the pipes open; end the whole group.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    stdout, stderr = out.value(), err.value()
+    return RunResult(
+        argv=args,
+        returncode=proc.returncode,
+        stdout=stdout,
+        stderr=stderr,
+        duration=time.monotonic() - started,
+        timed_out=timed_out,
+        stdout_size=out.size,
+        stderr_size=err.size,
+        peak_rss_kb=rss,
+    )
+
+
+@dataclass
+class Service:
+    """A long-running child (a server) whose output goes to a log file; always stopped."""
+
+    argv: list[str]
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    _closed: bool = field(default=False, repr=False)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log_tail(self, limit: int = 16_000) -> str:
+        try:
+            data = self.log_path.read_bytes()
+        except OSError:
+            return ""
+        return data[-limit:].decode("utf-8", errors="backslashreplace")
+
+    def stop(self) -> int | None:
+        if not self._closed:
+            self._closed = True
+            if self.proc.poll() is None:
+                _kill_group(self.proc)
+        return self.proc.returncode
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    log_path: str | Path,
+    env: Mapping[str, str] | None = None,
+    inherit_env: bool = True,
+    cwd: str | Path | None = None,
+) -> Service:
+    """Start a server in its own process group, stdout and stderr to ``log_path``."""
+    args = [os.fspath(a) for a in argv]
+    log_path = Path(log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=child_env(env, inherit=inherit_env),
+            cwd=cwd,
+            start_new_session=True,
+        )
+    return Service(args, proc, log_path)
