@@ -134,13 +134,16 @@ class InflightMarker:
     record.
     """
 
-    def __init__(self, report_dir: Path, worker: str) -> None:
-        self.path = store.records_dir(report_dir).parent / store.INFLIGHT / f"{worker}.json"
+    def __init__(self, report_dir: Path, worker: str, static: Mapping[str, Any] | None = None) -> None:
+        self.path = Path(report_dir) / store.INFLIGHT / f"{worker}.json"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        # The parts that never change are serialised once; each test adds a few small fields.
+        self._static = json.dumps(dict(static or {}), default=str)[1:-1]
 
     def start(self, data: Mapping[str, Any]) -> None:
-        payload = json.dumps(data, default=str).encode()
+        own = json.dumps(data, default=str)[1:-1]
+        payload = ("{" + own + ("," + self._static if self._static else "") + "}").encode()
         os.pwrite(self._fd, payload, 0)
         os.ftruncate(self._fd, len(payload))
 

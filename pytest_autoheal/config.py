@@ -6,7 +6,6 @@ traceback. Relative paths in the configuration are relative to the file that hol
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +17,16 @@ from .components.dashboard.config import DashboardConfig
 from .components.js_sdk.config import JsSdkConfig
 from .components.mcp_tools.config import McpConfig
 from .heal.config import HealConfig
-
-LEVELS = ("smoke", "comprehensive", "stress", "browser")
-LEVEL_CHOICES = (*LEVELS, "all")
-COMPONENTS = ("cli", "mcp_tools", "js_sdk", "dashboard")
-# What each level brings in besides itself.
-LEVEL_INCLUDES = {
-    "smoke": ("smoke",),
-    "comprehensive": ("smoke", "comprehensive"),
-    "stress": ("stress",),
-    "browser": ("browser",),
-    "all": LEVELS,
-}
-
-
-class ConfigError(Exception):
-    """A configuration problem the user can fix; its message is one sentence."""
+from .settings import (  # noqa: F401 - re-exported for users of the config module
+    COMPONENTS,
+    LEVEL_CHOICES,
+    LEVEL_INCLUDES,
+    LEVELS,
+    ConfigError,
+    parse_components,
+    parse_levels,
+    read_config,
+)
 
 
 class ClassifyConfig(Section):
@@ -95,64 +88,13 @@ class AutohealConfig(Section):
         return [c for c, v in (("cli", self.cli), ("mcp_tools", self.mcp), ("js_sdk", self.js_sdk), ("dashboard", self.dashboard)) if v]
 
 
-def parse_levels(value: str) -> tuple[str, ...]:
-    """``"smoke"``, ``"comprehensive,stress"``, ``"all"`` → the levels that run."""
-    chosen: list[str] = []
-    for part in (p.strip() for p in value.split(",")):
-        if not part:
-            continue
-        if part not in LEVEL_INCLUDES:
-            raise ConfigError(f"unknown level {part!r}; valid levels: {', '.join(LEVEL_CHOICES)}")
-        chosen.extend(x for x in LEVEL_INCLUDES[part] if x not in chosen)
-    if not chosen:
-        raise ConfigError(f"no level given; valid levels: {', '.join(LEVEL_CHOICES)}")
-    return tuple(chosen)
-
-
-def parse_components(value: str) -> tuple[str, ...]:
-    chosen = tuple(dict.fromkeys(p.strip() for p in value.split(",") if p.strip()))
-    unknown = [c for c in chosen if c not in COMPONENTS]
-    if unknown or not chosen:
-        raise ConfigError(f"unknown component {', '.join(map(repr, unknown)) or '(none)'}; valid components: {', '.join(COMPONENTS)}")
-    return chosen
-
-
-def find_config_file(rootdir: Path, explicit: str | None = None) -> Path | None:
-    if explicit:
-        path = Path(explicit).expanduser()
-        if not path.is_absolute():
-            path = (Path.cwd() / path).resolve()
-        if not path.is_file():
-            raise ConfigError(f"--autoheal-config: file not found: {path}")
-        return path
-    candidate = rootdir / "pyproject.toml"
-    return candidate if candidate.is_file() else None
-
-
 def load_config(rootdir: Path | str, explicit: str | None = None) -> AutohealConfig:
     """Read and validate the configuration for a run rooted at ``rootdir``."""
-    rootdir = Path(rootdir)
-    path = find_config_file(rootdir, explicit)
-    if path is None:
-        return AutohealConfig(base_dir=rootdir)
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    if path.name == "pyproject.toml" or "tool" in data:
-        section = data.get("tool", {}).get("autoheal")
-        prefix = "tool.autoheal"
-        if section is None:
-            if explicit:
-                raise ConfigError(f"{path}: has no [tool.autoheal] table")
-            return AutohealConfig(base_dir=path.parent, source=str(path))
-    else:
-        section, prefix = data, ""
-    if not isinstance(section, dict):
-        raise ConfigError(f"{path}: [{prefix}] must be a table")
-    return validate_config(section, path, prefix)
+    raw = read_config(rootdir, explicit)
+    if raw.data is None:
+        return AutohealConfig(base_dir=raw.base_dir, source=str(raw.path or "<defaults>"))
+    assert raw.path is not None
+    return validate_config(raw.data, raw.path, raw.prefix)
 
 
 def validate_config(section: dict[str, Any], path: Path, prefix: str = "tool.autoheal") -> AutohealConfig:

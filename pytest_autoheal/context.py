@@ -36,8 +36,10 @@ def run_context(run_id: str | None = None, environ: dict[str, str] | None = None
         "host": socket.gethostname(),
     }
     if not gh_run:
-        ctx["sha"] = ctx["sha"] or _git("rev-parse", "HEAD")
-        ctx["ref"] = ctx["ref"] or _git("rev-parse", "--abbrev-ref", "HEAD")
+        head = (_git("rev-parse", "HEAD", "--abbrev-ref", "HEAD") or "").split()
+        if len(head) == 2:
+            ctx["sha"] = ctx["sha"] or head[0]
+            ctx["ref"] = ctx["ref"] or head[1]
     return ctx
 
 

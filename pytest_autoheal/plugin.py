@@ -8,7 +8,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -25,11 +25,14 @@ from .capture import (
     recover_inflight,
 )
 from .classify import Pattern, compile_patterns
-from .config import COMPONENTS, LEVEL_CHOICES, AutohealConfig, ConfigError, load_config, parse_components, parse_levels
 from .context import run_context
 from .frames import default_roots
 from .record import write_record
+from .settings import COMPONENTS, DEFAULT_REPORT_DIR, LEVEL_CHOICES, ConfigError, RawConfig, parse_components, parse_levels, read_config
 from .summary import RunSummary, terminal_lines
+
+if TYPE_CHECKING:
+    from .config import AutohealConfig
 
 LEVEL_HELP = f"levels to run: {', '.join(LEVEL_CHOICES)} (comma list; comprehensive includes smoke)"
 CATEGORY_HELP = "only tests of these categories (comma list), e.g. MCP tool categories such as pdf_tools"
@@ -41,6 +44,7 @@ BROWSER_HELP = "browser driver for browser-level tests: playwright (default) or 
 
 STATE_KEY = pytest.StashKey["AutohealSession"]()
 TEST_KEY = pytest.StashKey[TestState]()
+META_KEY = pytest.StashKey[TestMeta]()
 
 MARKERS = {
     "level": "level(name): the autoheal level of a test: smoke, comprehensive, stress or browser",
@@ -122,16 +126,19 @@ def autoheal_config(request: pytest.FixtureRequest) -> AutohealConfig:
 class AutohealSession:
     """Per-process state: configuration, selection, capture and (on the controller) the summary."""
 
-    def __init__(self, config: pytest.Config, cfg: AutohealConfig, report_dir: Path, run: dict[str, Any]):
+    def __init__(self, config: pytest.Config, raw: RawConfig, cfg: AutohealConfig | None, report_dir: Path, run: dict[str, Any]):
         self.config = config
-        self.cfg = cfg
+        self._raw = raw
+        self._cfg = cfg
         self.report_dir = report_dir
         self.run = run
         self.worker = getattr(config, "workerinput", {}).get("workerid")
         self.is_controller = self.worker is None
-        self.roots = default_roots(config.rootpath) + [str(cfg.path(p).resolve()) for p in cfg.in_app]
-        self.patterns: list[Pattern] = compile_patterns(cfg.classify.patterns)
-        level = _opt(config, "autoheal_level") or cfg.level
+        table = raw.data or {}
+        in_app = [str((raw.base_dir / p).resolve()) for p in table.get("in_app", [])]
+        self.roots = default_roots(config.rootpath) + in_app
+        self.patterns: list[Pattern] = compile_patterns(table.get("classify", {}).get("patterns", []))
+        level = _opt(config, "autoheal_level") or table.get("level")
         self.levels = parse_levels(level) if level else ()
         comp = _opt(config, "autoheal_component")
         self.components = parse_components(comp) if comp else ()
@@ -146,20 +153,36 @@ class AutohealSession:
         self.timeout_method = str(_safe_ini(config, "timeout_method") or "")
         self.timeout_default = _safe_ini(config, "timeout")
 
+    @property
+    def cfg(self) -> AutohealConfig:
+        """The validated configuration (built on first use when the project has no table)."""
+        if self._cfg is None:
+            from .config import AutohealConfig
+
+            self._cfg = AutohealConfig(base_dir=self._raw.base_dir, source=str(self._raw.path or "<defaults>"))
+        return self._cfg
+
     @classmethod
     def from_config(cls, config: pytest.Config) -> AutohealSession:
-        cfg = load_config(config.rootpath, _opt(config, "autoheal_config") or None)
+        raw = read_config(config.rootpath, _opt(config, "autoheal_config") or None)
+        cfg = None
+        if raw.data is not None:
+            from .config import validate_config
+
+            assert raw.path is not None
+            cfg = validate_config(raw.data, raw.path, raw.prefix)
         workerinput = getattr(config, "workerinput", None)
         report_dir_opt = _opt(config, "autoheal_dir")
-        report_dir = Path(report_dir_opt) if report_dir_opt else cfg.path(cfg.report_dir)
-        if not report_dir.is_absolute():
-            report_dir = Path(config.invocation_params.dir) / report_dir
+        if report_dir_opt:
+            report_dir = Path(config.invocation_params.dir) / report_dir_opt
+        else:
+            report_dir = raw.base_dir / (raw.data or {}).get("report_dir", DEFAULT_REPORT_DIR)
         if workerinput and workerinput.get("autoheal_run"):
             run = dict(workerinput["autoheal_run"])
             report_dir = Path(workerinput["autoheal_dir"])
         else:
             run = run_context()
-        session = cls(config, cfg, report_dir.resolve(), run)
+        session = cls(config, raw, cfg, report_dir.resolve(), run)
         if session.is_controller:
             session._prepare_dir()
         return session
@@ -212,20 +235,19 @@ class AutohealSession:
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
         try:
             if self.marker is None:
-                self.marker = InflightMarker(self.report_dir, self.worker or f"main-{os.getpid()}")
+                self.marker = InflightMarker(
+                    self.report_dir,
+                    self.worker or f"main-{os.getpid()}",
+                    static={"pid": os.getpid(), "host": os.uname().nodename, "worker": self.worker, "run": self.run},
+                )
             meta = item_meta(item)
-            timeout = _item_timeout(item, self.timeout_default)
             self.marker.start(
                 {
                     **meta.to_dict(),
                     "nodeid": item.nodeid,
-                    "pid": os.getpid(),
-                    "host": os.uname().nodename,
-                    "worker": self.worker,
                     "started": time.time(),
-                    "timeout": timeout,
+                    "timeout": _item_timeout(item, self.timeout_default),
                     "timeout_method": _item_timeout_method(item, self.timeout_method),
-                    "run": self.run,
                 }
             )
         except Exception as exc:
@@ -408,6 +430,13 @@ class XdistHooks:
 
 
 def item_meta(item: pytest.Item) -> TestMeta:
+    meta = item.stash.get(META_KEY, None)
+    if meta is None:
+        meta = item.stash[META_KEY] = _read_meta(item)
+    return TestMeta(**meta.__dict__)
+
+
+def _read_meta(item: pytest.Item) -> TestMeta:
     return TestMeta(
         level=_marker_value(item, "level"),
         component=_marker_value(item, "component"),

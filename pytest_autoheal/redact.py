@@ -17,6 +17,13 @@ _SECRET_NAME = re.compile(
 _MIN_SECRET_LEN = 6
 _BORING_VALUES = {"true", "false", "none", "null", "enabled", "disabled", "github", "bearer"}
 
+# Every pattern below needs one of these; text without any of them skips the pattern pass.
+_TRIGGER = re.compile(
+    r"PRIVATE KEY|github_pat_|gh[pousr]_|AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|aws_|xox|sk-|eyJ|bearer|token|basic|"
+    r"authorization|api|password|passwd|secret|://",
+    re.IGNORECASE,
+)
+
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
@@ -68,6 +75,8 @@ class Redactor:
         for secret in self._values:
             if secret in value:
                 value = value.replace(secret, f"[REDACTED:{self._names.get(secret, 'secret')}]")
+        if not _TRIGGER.search(value):
+            return value
         for pattern, replacement in _PATTERNS:
             value = pattern.sub(replacement, value)
         return value
