@@ -1,0 +1,1 @@
+"""Tool modules, one per file, grouped by category folder."""
