@@ -1,0 +1,195 @@
+"""The one HTTP client: small helpers over httpx for the targets the suites check.
+
+Requests never raise for the target's behaviour: a refused connection, a timeout or a 500
+all come back as an :class:`HttpResult` the caller judges. Proxies from the environment are
+ignored (``trust_env=False``) since the targets sit on loopback.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+DEFAULT_TIMEOUT = 10.0
+# Bodies kept per response; a page or an API answer bigger than this is cut (and says so).
+MAX_BODY = 4 * 1024 * 1024
+USER_AGENT = "pytest-autoheal"
+
+
+@dataclass
+class HttpResult:
+    """One request and what came back (or why nothing did)."""
+
+    method: str
+    url: str
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    elapsed: float = 0.0
+    final_url: str = ""
+    error: str | None = None
+    error_type: str | None = None
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Answered with a 2xx status."""
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+    @property
+    def claims_json(self) -> bool:
+        ct = self.content_type
+        return ct == "application/json" or ct.endswith("+json")
+
+    @property
+    def is_html(self) -> bool:
+        return self.content_type in ("text/html", "application/xhtml+xml")
+
+    def text(self) -> str:
+        return self.body.decode(_charset(self.headers.get("content-type", "")), errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON; raises ``json.JSONDecodeError`` (a ``ValueError``) when it is not."""
+        return _json.loads(self.text())
+
+    def describe(self) -> str:
+        """``GET /x answered 404`` or ``GET /x failed: connection refused``: for failure messages."""
+        if self.error:
+            return f"{self.method} {self.url} failed: {self.error}"
+        return f"{self.method} {self.url} answered {self.status}"
+
+    def to_dict(self, body_limit: int = 2000) -> dict[str, Any]:
+        """JSON-safe summary for a failure record's extras."""
+        return {
+            "method": self.method,
+            "url": self.url,
+            "final_url": self.final_url or self.url,
+            "status": self.status,
+            "content_type": self.content_type or None,
+            "elapsed_ms": round(self.elapsed * 1000, 1),
+            "error": self.error,
+            "body_head": self.text()[:body_limit] if self.body else "",
+        }
+
+
+def _charset(content_type: str) -> str:
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            try:
+                "".encode(value.strip('"'))
+                return value.strip('"')
+            except LookupError:
+                break
+    return "utf-8"
+
+
+def client(*, timeout: float = DEFAULT_TIMEOUT, follow_redirects: bool = True, max_connections: int = 20) -> httpx.Client:
+    """A client for loopback targets; share one across many requests (it is thread-safe)."""
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=follow_redirects,
+        trust_env=False,
+        headers={"user-agent": USER_AGENT},
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+    )
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    json: Any = None,
+    content: bytes | str | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    session: httpx.Client | None = None,
+    max_body: int = MAX_BODY,
+) -> HttpResult:
+    """Send one request; network failures and timeouts come back in ``error``, never raised."""
+    own = session is None
+    http = session or client(timeout=timeout)
+    result = HttpResult(method=method.upper(), url=url)
+    started = time.monotonic()
+    try:
+        with http.stream(method, url, json=json, content=content, headers=dict(headers or {}), timeout=timeout) as resp:
+            result.status = resp.status_code
+            result.headers = {k.lower(): v for k, v in resp.headers.items()}
+            result.final_url = str(resp.url)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in resp.iter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > max_body:
+                    result.truncated = True
+                    break
+            result.body = b"".join(chunks)[:max_body]
+    except httpx.TimeoutException as exc:
+        result.error, result.error_type = f"no answer within {timeout:g}s ({type(exc).__name__})", "TimeoutError"
+    except httpx.HTTPError as exc:
+        result.error, result.error_type = _reason(exc), type(exc).__name__
+    finally:
+        result.elapsed = time.monotonic() - started
+        if own:
+            http.close()
+    return result
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    if "refused" in text.lower():
+        return "connection refused"
+    return text
+
+
+def get(url: str, **kwargs: Any) -> HttpResult:
+    return request("GET", url, **kwargs)
+
+
+def post(url: str, **kwargs: Any) -> HttpResult:
+    return request("POST", url, **kwargs)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (for a server's ``{port}`` placeholder)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_ready(
+    url: str,
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.1,
+    alive: Callable[[], bool] | None = None,
+    accept: Callable[[HttpResult], bool] | None = None,
+) -> HttpResult:
+    """Poll ``url`` until it answers below 500 (or ``accept`` says yes), the process dies, or time runs out.
+
+    Returns the last result; the caller checks ``accept`` itself to tell ready from not.
+    """
+    accept = accept or (lambda r: r.status is not None and r.status < 500)
+    deadline = time.monotonic() + timeout
+    last = HttpResult(method="GET", url=url, error="not tried")
+    with client(timeout=min(5.0, max(timeout, 0.5))) as http:
+        while True:
+            last = request("GET", url, session=http, timeout=min(5.0, max(deadline - time.monotonic(), 0.5)))
+            if accept(last):
+                return last
+            if alive is not None and not alive():
+                return last
+            if time.monotonic() >= deadline:
+                return last
+            time.sleep(interval)
