@@ -2,14 +2,72 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
+
+from .. import store
+from . import github, model, render
+from .history import History, history_path, run_entry
+
+
+def open_history(report_dir: Path, cfg: Any) -> History:
+    max_runs = getattr(getattr(cfg, "report", None), "history_max_runs", 200)
+    return History(history_path(report_dir, cfg), max_runs=max_runs)
 
 
 def archive_previous(report_dir: Path, cfg: Any) -> None:
     """Keep what the previous run in ``report_dir`` found before its records are cleared."""
+    report_dir = Path(report_dir)
+    if not (report_dir / store.RUN_FILE).exists() and not store.records_dir(report_dir).is_dir():
+        return
+    inputs = model.load_inputs([report_dir])
+    if not inputs.runs and not inputs.records:
+        return
+    history = open_history(report_dir, cfg)
+    # Normally the previous session already added itself; this catches a session that ended before publishing.
+    for entry in model.current_entries(inputs):
+        history.append(entry)
 
 
 def publish_session(report_dir: Path, run: dict[str, Any], cfg: Any, config: Any = None) -> Path | None:
     """Write the health report (and CI summaries) for the run that just ended."""
-    return None
+    report_dir = Path(report_dir)
+    inputs = model.load_inputs([report_dir])
+    if not inputs.runs:
+        inputs.runs = [run]
+    history = open_history(report_dir, cfg)
+    history.append(run_entry(run, inputs.records))
+    runs = history.runs()
+    title = getattr(getattr(cfg, "report", None), "title", "Platform health")
+    out = report_dir / store.HEALTH_FILE
+    context = render.write_report([report_dir], out, history_runs=runs, title=title, notes=history.notes, inputs=inputs)
+    if github.in_github_actions():
+        publish_github(context, inputs, out, config)
+    return out
+
+
+def publish_github(context: dict[str, Any], inputs: model.Inputs, out: Path, config: Any = None) -> None:
+    github.write_step_summary(context, out)
+    latest: dict[str, dict[str, Any]] = {}
+    for rec in inputs.records:
+        latest[(rec.get("fingerprint") or {}).get("hash") or "unknown"] = rec
+    workspace = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
+    lines = github.annotations(context["clusters"], latest, workspace)
+    github.emit_annotations(lines, _writer(config))
+
+
+def _writer(config: Any) -> Any:
+    reporter = config.pluginmanager.get_plugin("terminalreporter") if config is not None else None
+    if reporter is not None:
+        # Workflow commands are read only at the start of a line; the progress line may still be open.
+        if getattr(getattr(reporter, "_tw", None), "width_of_current_line", 0):
+            reporter.write("\n")
+        return reporter.write_line
+
+    def write(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    return write

@@ -1,0 +1,549 @@
+"""What the health report shows, computed from report directories (records, run.json, heal files, history).
+
+Reads only what earlier stages stored: failure records, ``run.json`` and heal's journal and
+state. Several directories (xdist is already one; CI shards and earlier runs are several)
+merge into one view.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .. import store
+from ..context import utcnow
+from .history import run_entry
+
+FAILING = ("failed", "error", "crashed")
+OUTCOMES = ("passed", "failed", "error", "crashed", "flaky", "skipped", "xfailed", "xpassed")
+# The report keeps each text short; the full text stays in the record it links.
+TRACEBACK_CHARS = 6_000
+TAIL_CHARS = 3_000
+MESSAGE_CHARS = 1_500
+MAX_TESTS_SHOWN = 20
+MAX_RUN_LINKS = 10
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
+MAX_IMAGE_BYTES = 1024 * 1024
+MAX_IMAGES_TOTAL_BYTES = 4 * 1024 * 1024
+MAX_IMAGES_PER_CLUSTER = 3
+SCREENSHOT_KEYS = ("screenshot", "screenshot_path")
+
+METRIC_HELP = {
+    "detection_rate": "Failed, errored or crashed tests in this report that produced a fingerprinted failure record, "
+    "out of all failed, errored or crashed tests.",
+    "false_positive_rate": "Issues filed by heal that were closed as not planned or labelled false-positive, out of all issues heal filed.",
+    "fix_success_rate": "Draft pull requests opened by heal that were merged, out of all draft pull requests heal opened.",
+    "time_to_fix": "From the moment heal filed an issue to the merge of its pull request (or the issue's closing as completed): "
+    "the median and the longest, over fixed issues.",
+    "manual_intervention_rate": "Issues resolved without heal's draft pull request being merged (closed as completed by hand), "
+    "out of all issues closed as completed; plus heal operations that failed and had to be retried.",
+}
+NO_DATA = "no data yet"
+
+
+@dataclass
+class Inputs:
+    """Everything read from the report directories."""
+
+    dirs: list[Path]
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    journal: list[dict[str, Any]] = field(default_factory=list)
+    heal_state: dict[str, Any] | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def load_inputs(dirs: Sequence[Path | str]) -> Inputs:
+    paths = [Path(d) for d in dirs]
+    inputs = Inputs(dirs=paths)
+    inputs.records = store.load_records(paths, errors=inputs.problems)
+    for d in paths:
+        run_file = d / store.RUN_FILE
+        if run_file.exists():
+            try:
+                data = store.read_json(run_file)
+                if isinstance(data, dict):
+                    inputs.runs.append(data)
+            except (OSError, ValueError) as exc:
+                inputs.problems.append(f"{run_file}: {exc}")
+        heal = d / "heal"
+        journal = heal / "journal.jsonl"
+        if journal.exists():
+            with open(journal, encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    try:
+                        entry = json.loads(line)
+                    except ValueError:
+                        continue
+                    if isinstance(entry, dict):
+                        inputs.journal.append(entry)
+        state_file = heal / "state.json"
+        if state_file.exists():
+            try:
+                state = store.read_json(state_file)
+            except (OSError, ValueError) as exc:
+                inputs.problems.append(f"{state_file}: {exc}")
+                continue
+            if isinstance(state, dict) and isinstance(state.get("issues"), dict):
+                if inputs.heal_state is None:
+                    inputs.heal_state = {**state, "issues": dict(state["issues"])}
+                else:
+                    inputs.heal_state["issues"].update(state["issues"])
+    return inputs
+
+
+def merge_runs(runs: Sequence[Mapping[str, Any]], records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One run view from shards and runs: tests by node id (latest run wins), counts recomputed."""
+    tests: dict[str, dict[str, Any]] = {}
+    metrics: dict[str, Any] = {}
+    run_infos: dict[str, dict[str, Any]] = {}
+    started = [r.get("started_at") for r in runs if r.get("started_at")]
+    finished = [r.get("finished_at") for r in runs if r.get("finished_at")]
+    for run in sorted(runs, key=lambda r: str(r.get("finished_at") or "")):
+        info = dict(run.get("run") or {})
+        if info.get("id"):
+            run_infos.setdefault(str(info["id"]), info)
+        for t in run.get("tests") or []:
+            if isinstance(t, dict) and t.get("nodeid"):
+                tests[t["nodeid"]] = {**t, "run_id": info.get("id")}
+        for nodeid, m in (run.get("metrics") or {}).items():
+            metrics[nodeid] = m
+    for rec in records:
+        info = rec.get("run") or {}
+        if info.get("id"):
+            run_infos.setdefault(str(info["id"]), dict(info))
+        t = rec.get("test") or {}
+        nodeid = t.get("nodeid")
+        if nodeid and nodeid not in tests:
+            # A record without a run.json entry (a shard that crashed, a runtime report): count it from the record.
+            outcome = "flaky" if rec.get("flaky") else (t.get("outcome") if t.get("outcome") in OUTCOMES else "failed")
+            tests[nodeid] = {
+                "nodeid": nodeid,
+                "outcome": outcome,
+                "duration": t.get("duration") or 0.0,
+                **{k: t.get(k) for k in ("level", "component", "category", "target")},
+                "record_ids": [rec["id"]],
+                "run_id": info.get("id"),
+            }
+    counts: Counter[str] = Counter(t.get("outcome") or "unknown" for t in tests.values())
+    exit_statuses = [r.get("exit_status") for r in runs if r.get("exit_status") is not None]
+    return {
+        "runs": list(run_infos.values()),
+        "started_at": min(started) if started else None,
+        "finished_at": max(finished) if finished else None,
+        "exit_status": max(exit_statuses) if exit_statuses else None,
+        "tests": sorted(tests.values(), key=lambda t: t["nodeid"]),
+        "counts": dict(counts),
+        "total": len(tests),
+        "metrics": metrics,
+        "collect_errors": sorted({e for r in runs for e in r.get("collect_errors") or []}),
+    }
+
+
+def matrix(tests: Iterable[Mapping[str, Any]], row_key: str, col_key: str | None) -> dict[str, Any]:
+    """Outcome counts per (row, column); ``col_key=None`` gives one column."""
+    cells: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    rows: set[str] = set()
+    cols: set[str] = set()
+    for t in tests:
+        r = t.get(row_key) or "—"
+        c = (t.get(col_key) or "—") if col_key else "all"
+        rows.add(r)
+        cols.add(c)
+        cells[(r, c)][t.get("outcome") or "unknown"] += 1
+    order = lambda v: (v == "—", v)  # noqa: E731
+    row_list, col_list = sorted(rows, key=order), sorted(cols, key=order)
+    return {
+        "rows": row_list,
+        "cols": col_list,
+        "cells": {r: {c: _cell(cells.get((r, c))) for c in col_list} for r in row_list},
+        "row_totals": {r: _cell(sum((cells.get((r, c), Counter()) for c in col_list), Counter())) for r in row_list},
+    }
+
+
+def _cell(counter: Counter[str] | None) -> dict[str, int] | None:
+    if not counter:
+        return None
+    return {
+        "pass": counter.get("passed", 0) + counter.get("xfailed", 0),
+        "fail": sum(counter.get(k, 0) for k in (*FAILING, "xpassed")),
+        "flaky": counter.get("flaky", 0),
+        "skip": counter.get("skipped", 0),
+    }
+
+
+def clusters(
+    records: Sequence[Mapping[str, Any]],
+    history: Sequence[Mapping[str, Any]],
+    heal_state: Mapping[str, Any] | None,
+    out_dir: Path,
+    record_dirs: Mapping[str, Path],
+) -> list[dict[str, Any]]:
+    """Failure clusters by fingerprint: real bugs first (most occurrences first), flaky-only last."""
+    groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for rec in records:
+        groups[(rec.get("fingerprint") or {}).get("hash") or "unknown"].append(rec)
+    seen_runs: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for run in history:
+        for f in run.get("failures") or []:
+            seen_runs[f["fingerprint"]].append({**f, "run_id": run["run_id"], "url": run.get("url"), "finished_at": run.get("finished_at")})
+    issues = (heal_state or {}).get("issues") or {}
+    budget = [MAX_IMAGES_TOTAL_BYTES]
+    result = []
+    for fp, recs in groups.items():
+        recs = sorted(recs, key=lambda r: str(r.get("updated_at") or r.get("created_at") or ""))
+        latest = recs[-1]
+        cls = latest.get("classification") or {}
+        firsts = [(r.get("occurrences") or {}).get("first_seen") or r.get("created_at") for r in recs]
+        lasts = [(r.get("occurrences") or {}).get("last_seen") or r.get("updated_at") for r in recs]
+        firsts += [h.get("first_seen") for h in seen_runs.get(fp, [])]
+        lasts += [h.get("last_seen") for h in seen_runs.get(fp, [])]
+        tests = list(dict.fromkeys((r.get("test") or {}).get("nodeid") or "?" for r in recs))
+        runs: dict[str, str | None] = {}
+        for r in reversed(recs):
+            info = r.get("run") or {}
+            runs.setdefault(str(info.get("id")), info.get("url"))
+        for h in reversed(seen_runs.get(fp, [])):
+            runs.setdefault(str(h["run_id"]), h.get("url"))
+        issue = issues.get(fp) if isinstance(issues.get(fp), dict) else None
+        result.append(
+            {
+                "fingerprint": fp,
+                "algorithm": (latest.get("fingerprint") or {}).get("algorithm"),
+                "class": cls.get("class") or "unknown",
+                "confidence": cls.get("confidence"),
+                "evidence": cls.get("evidence") or [],
+                "root_cause": cls.get("root_cause") or "",
+                "suggested_fix": cls.get("suggested_fix") or "",
+                "count": sum(int((r.get("occurrences") or {}).get("count") or 1) for r in recs),
+                "records": len(recs),
+                "flaky_only": all(r.get("flaky") for r in recs),
+                "first_seen": min(filter(None, firsts), default=None),
+                "last_seen": max(filter(None, lasts), default=None),
+                "runs_seen": len(runs),
+                "tests": tests[:MAX_TESTS_SHOWN],
+                "tests_more": max(0, len(tests) - MAX_TESTS_SHOWN),
+                "run_links": [{"id": k, "url": v} for k, v in list(runs.items())[:MAX_RUN_LINKS]],
+                "runs_more": max(0, len(runs) - MAX_RUN_LINKS),
+                "components": sorted({(r.get("test") or {}).get("component") or "—" for r in recs}),
+                "categories": sorted({c for r in recs if (c := (r.get("test") or {}).get("category"))}),
+                "targets": sorted({t for r in recs if (t := (r.get("test") or {}).get("target"))})[:10],
+                "issue": issue,
+                "sample": _sample(latest, out_dir, record_dirs),
+                "screenshots": _screenshots(recs, record_dirs, budget),
+                "search": " ".join([fp, cls.get("class") or "", cls.get("root_cause") or "", *tests[:MAX_TESTS_SHOWN]]).lower(),
+            }
+        )
+    result.sort(key=lambda c: (c["flaky_only"], -c["count"], c["fingerprint"]))
+    return result
+
+
+def _sample(rec: Mapping[str, Any], out_dir: Path, record_dirs: Mapping[str, Path]) -> dict[str, Any]:
+    err = rec.get("error") or {}
+    extras = {k: v for k, v in (err.get("extras") or {}).items() if k != "attachments"}
+    frames = err.get("frames") or []
+    where = frames[-1] if frames else None
+    return {
+        "record_id": rec.get("id"),
+        "record_href": _record_href(rec, out_dir, record_dirs),
+        "nodeid": (rec.get("test") or {}).get("nodeid"),
+        "phase": (rec.get("test") or {}).get("phase"),
+        "source": rec.get("source"),
+        "type": err.get("type"),
+        "message": _cut(err.get("message"), MESSAGE_CHARS),
+        "where": f"{where.get('module')}.{where.get('function')}" if where else None,
+        "traceback": _cut(err.get("traceback"), TRACEBACK_CHARS),
+        "tails": [
+            (name, _cut(err.get(key), TAIL_CHARS))
+            for name, key in (("stdout", "stdout_tail"), ("stderr", "stderr_tail"), ("log", "log_tail"))
+        ],
+        "extras": _cut(json.dumps(extras, indent=2, ensure_ascii=False, default=str), TAIL_CHARS) if extras else "",
+    }
+
+
+def _cut(text: Any, limit: int) -> str:
+    value = "" if text is None else str(text)
+    if len(value) <= limit:
+        return value
+    return f"[... {len(value) - limit} characters cut; the record holds the full text ...]\n" + value[-limit:]
+
+
+def _record_href(rec: Mapping[str, Any], out_dir: Path, record_dirs: Mapping[str, Path]) -> str | None:
+    folder = record_dirs.get(str(rec.get("id")))
+    if folder is None:
+        return None
+    path = store.record_path(folder, str(rec["id"]))
+    try:
+        return Path(os.path.relpath(path, out_dir)).as_posix()
+    except ValueError:
+        return path.resolve().as_uri()
+
+
+def _screenshots(recs: Sequence[Mapping[str, Any]], record_dirs: Mapping[str, Path], budget: list[int]) -> list[dict[str, str]]:
+    shots: list[dict[str, str]] = []
+    for rec in reversed(recs):
+        extras = (rec.get("error") or {}).get("extras") or {}
+        candidates = list((extras.get("attachments") or {}).items()) if isinstance(extras.get("attachments"), dict) else []
+        candidates += [(k, extras[k]) for k in SCREENSHOT_KEYS if isinstance(extras.get(k), str)]
+        for name, value in candidates:
+            if len(shots) >= MAX_IMAGES_PER_CLUSTER:
+                return shots
+            if not isinstance(value, str) or Path(value).suffix.lower() not in IMAGE_TYPES:
+                continue
+            path = _find_file(value, record_dirs.get(str(rec.get("id"))))
+            if path is None:
+                continue
+            size = path.stat().st_size
+            entry = {
+                "name": str(name),
+                "path": str(value),
+                "nodeid": str((rec.get("test") or {}).get("nodeid") or ""),
+                "src": "",
+                "note": "",
+            }
+            if size > MAX_IMAGE_BYTES or size > budget[0]:
+                entry["note"] = f"not embedded ({size} bytes; the report embeds images up to {MAX_IMAGE_BYTES} bytes)"
+            else:
+                budget[0] -= size
+                entry["src"] = f"data:{IMAGE_TYPES[path.suffix.lower()]};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+            shots.append(entry)
+    return shots
+
+
+def _find_file(value: str, report_dir: Path | None) -> Path | None:
+    path = Path(value)
+    candidates = [path] if path.is_absolute() else [p for p in (report_dir / path if report_dir else None, Path.cwd() / path) if p]
+    for p in candidates:
+        try:
+            if p.is_file():
+                return p
+        except OSError:
+            continue
+    return None
+
+
+def flaky_tests(tests: Sequence[Mapping[str, Any]], records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    flaky: dict[str, dict[str, Any]] = {}
+    for t in tests:
+        if t.get("outcome") == "flaky":
+            flaky[t["nodeid"]] = {"nodeid": t["nodeid"], "component": t.get("component"), "attempts": t.get("attempts"), "fingerprints": []}
+    for rec in records:
+        if not rec.get("flaky"):
+            continue
+        nodeid = (rec.get("test") or {}).get("nodeid") or "?"
+        entry = flaky.setdefault(
+            nodeid, {"nodeid": nodeid, "component": (rec.get("test") or {}).get("component"), "attempts": None, "fingerprints": []}
+        )
+        entry["attempts"] = entry["attempts"] or ((rec.get("test") or {}).get("reruns") or 0) + 1
+        fp = (rec.get("fingerprint") or {}).get("hash")
+        if fp and fp not in entry["fingerprints"]:
+            entry["fingerprints"].append(fp)
+    return sorted(flaky.values(), key=lambda e: e["nodeid"])
+
+
+def stress_rows(metrics: Mapping[str, Any], tests: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One row per test that recorded figures; nested figures are flattened to dotted names."""
+    outcome = {t["nodeid"]: t.get("outcome") for t in tests}
+    rows = []
+    for nodeid, figures in sorted(metrics.items()):
+        flat: dict[str, Any] = {}
+        _flatten("", figures, flat)
+        rows.append({"nodeid": nodeid, "outcome": outcome.get(nodeid), "figures": [(k, _fmt(v)) for k, v in flat.items()][:40]})
+    return rows
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    elif isinstance(value, (list, tuple)):
+        out[prefix] = f"{len(value)} values"
+    else:
+        out[prefix or "value"] = value
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def seed_metrics(
+    tests: Sequence[Mapping[str, Any]], heal_state: Mapping[str, Any] | None, journal: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The seed's five figures; each says "no data yet" until the data behind it exists."""
+    out: list[dict[str, Any]] = []
+    failing = [t for t in tests if t.get("outcome") in FAILING]
+    if failing:
+        caught = sum(1 for t in failing if t.get("record_ids"))
+        out.append(_metric("detection_rate", "Detection rate", _pct(caught, len(failing)), f"{caught} of {len(failing)} failing tests"))
+    else:
+        out.append(_metric("detection_rate", "Detection rate", None, "no failing test in this report"))
+    issues = [i for i in ((heal_state or {}).get("issues") or {}).values() if isinstance(i, dict)]
+    if issues:
+        fp = sum(1 for i in issues if i.get("state_reason") == "not_planned" or _labelled_false_positive(i.get("labels")))
+        out.append(_metric("false_positive_rate", "False-positive rate", _pct(fp, len(issues)), f"{fp} of {len(issues)} issues"))
+    else:
+        out.append(_metric("false_positive_rate", "False-positive rate", None, "heal has filed no issue yet"))
+    prs = [i for i in issues if i.get("pr")]
+    if prs:
+        merged = sum(1 for i in prs if i.get("pr_merged"))
+        out.append(_metric("fix_success_rate", "Fix success rate", _pct(merged, len(prs)), f"{merged} of {len(prs)} draft PRs merged"))
+    else:
+        out.append(_metric("fix_success_rate", "Fix success rate", None, "heal has opened no draft PR yet"))
+    durations = []
+    for i in issues:
+        end = i.get("pr_merged_at") if i.get("pr_merged") else (i.get("closed_at") if i.get("state_reason") == "completed" else None)
+        hours = _hours_between(i.get("created_at"), end)
+        if hours is not None:
+            durations.append(hours)
+    if durations:
+        value = f"{_duration(statistics.median(durations))} median"
+        out.append(_metric("time_to_fix", "Time to fix", value, f"longest {_duration(max(durations))}, over {len(durations)} fixed issues"))
+    else:
+        out.append(_metric("time_to_fix", "Time to fix", None, "no issue fixed yet"))
+    completed = [i for i in issues if i.get("state") == "closed" and i.get("state_reason") == "completed"]
+    failed_ops = sum(1 for j in journal if j.get("phase") == "failed")
+    if completed:
+        manual = sum(1 for i in completed if not i.get("pr_merged"))
+        detail = f"{manual} of {len(completed)} resolved issues; {failed_ops} failed heal operation(s)"
+        out.append(_metric("manual_intervention_rate", "Manual intervention rate", _pct(manual, len(completed)), detail))
+    else:
+        detail = "no issue resolved yet" + (f"; {failed_ops} failed heal operation(s)" if journal else "")
+        out.append(_metric("manual_intervention_rate", "Manual intervention rate", None, detail))
+    return out
+
+
+def _metric(key: str, name: str, value: str | None, detail: str) -> dict[str, Any]:
+    return {"key": key, "name": name, "value": value if value is not None else NO_DATA, "has_data": value is not None, "detail": detail,
+            "help": METRIC_HELP[key]}  # fmt: skip
+
+
+def _labelled_false_positive(labels: Any) -> bool:
+    names = [(lab.get("name") if isinstance(lab, dict) else lab) for lab in (labels or [])]
+    return any(str(n).lower().replace("_", "-").replace(" ", "-") in ("false-positive", "falsepositive") for n in names if n)
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.0f}%"
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _hours_between(start: Any, end: Any) -> float | None:
+    a, b = _parse_time(start), _parse_time(end)
+    if a is None or b is None:
+        return None
+    try:
+        return max(0.0, (b - a).total_seconds() / 3600)
+    except TypeError:
+        return None
+
+
+def _duration(hours: float) -> str:
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"
+
+
+def status(merged: Mapping[str, Any], cluster_list: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+    counts = merged.get("counts") or {}
+    failing = sum(counts.get(k, 0) for k in FAILING) + len(merged.get("collect_errors") or [])
+    real = [c for c in cluster_list if not c["flaky_only"]]
+    if failing or real:
+        n = len(real)
+        return "failing", f"{failing} failing test(s), {n} distinct failure{'s' if n != 1 else ''}"
+    if not merged.get("total"):
+        return "empty", "no tests ran"
+    if counts.get("flaky"):
+        return "flaky", f"all {merged['total']} tests passed; {counts['flaky']} only after a rerun"
+    return "healthy", f"all {merged['total']} tests passed"
+
+
+def build(
+    dirs: Sequence[Path | str],
+    *,
+    out: Path,
+    history_runs: Sequence[Mapping[str, Any]] = (),
+    title: str = "Platform health",
+    notes: Sequence[str] = (),
+    inputs: Inputs | None = None,
+) -> dict[str, Any]:
+    """The template's whole context."""
+    inputs = inputs or load_inputs(dirs)
+    record_dirs = _record_dirs(inputs.dirs)
+    merged = merge_runs(inputs.runs, inputs.records)
+    current = current_entries(inputs)
+    known = {h["run_id"] for h in history_runs}
+    trend_runs = [*history_runs, *(e for e in current if e["run_id"] not in known)]
+    trend_runs.sort(key=lambda e: str(e.get("finished_at") or ""))
+    cluster_list = clusters(inputs.records, trend_runs, inputs.heal_state, out.parent, record_dirs)
+    state, state_text = status(merged, cluster_list)
+    return {
+        "title": title,
+        "generated_at": utcnow(),
+        "status": state,
+        "status_text": state_text,
+        "merged": merged,
+        "counts": [(k, merged["counts"].get(k, 0)) for k in OUTCOMES if merged["counts"].get(k)],
+        "component_matrix": matrix(merged["tests"], "component", "category"),
+        "level_matrix": matrix(merged["tests"], "level", "component"),
+        "clusters": cluster_list,
+        "real_clusters": sum(1 for c in cluster_list if not c["flaky_only"]),
+        "by_class": Counter(c["class"] for c in cluster_list if not c["flaky_only"]).most_common(),
+        "flaky": flaky_tests(merged["tests"], inputs.records),
+        "stress": stress_rows(merged["metrics"], merged["tests"]),
+        "trend_runs": trend_runs,
+        "seed_metrics": seed_metrics(merged["tests"], inputs.heal_state, inputs.journal),
+        "heal_present": inputs.heal_state is not None or bool(inputs.journal),
+        "notes": [*notes, *(f"skipped a bad file: {p}" for p in inputs.problems)],
+        "dirs": [str(d) for d in inputs.dirs],
+        "record_count": len(inputs.records),
+    }
+
+
+def current_entries(inputs: Inputs) -> list[dict[str, Any]]:
+    """History entries for the runs in the directories themselves (a shard's run merges into one)."""
+    by_run: dict[str, dict[str, Any]] = {}
+    recs_by_run: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for rec in inputs.records:
+        recs_by_run[str((rec.get("run") or {}).get("id"))].append(rec)
+    runs_by_id: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for run in inputs.runs:
+        runs_by_id[str((run.get("run") or {}).get("id"))].append(run)
+    for run_id, shards in runs_by_id.items():
+        merged = merge_runs(shards, recs_by_run.get(run_id, []))
+        combined = {
+            "run": next((s.get("run") for s in shards), {}),
+            "counts": merged["counts"],
+            "total": merged["total"],
+            "started_at": merged["started_at"],
+            "finished_at": merged["finished_at"],
+            "exit_status": merged["exit_status"],
+        }
+        by_run[run_id] = run_entry(combined, recs_by_run.get(run_id, []))
+    return list(by_run.values())
+
+
+def _record_dirs(dirs: Sequence[Path]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for path in store.iter_record_files(dirs):
+        found[path.stem] = path.parent.parent
+    return found
