@@ -95,6 +95,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(session, "autoheal-session")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(session), "autoheal-xdist")
+    if config.pluginmanager.hasplugin("html"):
+        from .report import html_plugin
+
+        html_plugin.register(config, session.report_dir)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
