@@ -1,0 +1,1 @@
+"""The demo dashboard: a small Starlette app with pages, a tools API and the error receiver."""

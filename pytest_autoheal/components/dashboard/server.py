@@ -1,0 +1,120 @@
+"""Start the dashboard from its configured command (or reach it at its URL) and wait until it answers."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ... import http
+from ...errors import TargetFailure
+from ...runner import Service, start
+from .config import DashboardConfig
+
+
+@dataclass
+class Dashboard:
+    """A running (or reachable) dashboard: its base URL and, when we started it, its process and log."""
+
+    base_url: str
+    service: Service | None = None
+    argv: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/") if path not in ("", "/") else self.base_url.rstrip("/") + "/"
+
+    def alive(self) -> bool:
+        return self.service is None or self.service.alive()
+
+    def log_size(self) -> int:
+        try:
+            return self.service.log_path.stat().st_size if self.service else 0
+        except OSError:
+            return 0
+
+    def log_since(self, offset: int, limit: int = 16_000) -> str:
+        """What the server logged after ``offset`` (for a failing request: its traceback)."""
+        if self.service is None:
+            return ""
+        try:
+            with open(self.service.log_path, "rb") as fh:
+                fh.seek(offset)
+                data = fh.read()
+        except OSError:
+            return ""
+        return data[-limit:].decode("utf-8", errors="backslashreplace")
+
+    def log_tail(self, limit: int = 8_000) -> str:
+        return self.service.log_tail(limit) if self.service else ""
+
+    def stop(self) -> None:
+        if self.service is not None:
+            self.service.stop()
+
+
+def resolve_program(name: str, base_dir: Path) -> str:
+    """A command's program: a path relative to the config file, on PATH, or next to this Python."""
+    if os.sep in name or name.startswith("."):
+        path = Path(name).expanduser()
+        return str(path if path.is_absolute() else (base_dir / path))
+    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    return found or name
+
+
+def start_dashboard(
+    cfg: DashboardConfig,
+    *,
+    base_dir: Path,
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    roots: Sequence[str | Path] = (),
+) -> Dashboard:
+    """Start (or reach) the dashboard and wait until ``ready_path`` answers; raises TargetFailure if it does not."""
+    port = http.free_port(cfg.host) if cfg.command else None
+    fill = (lambda s: s.replace("{port}", str(port))) if port is not None else (lambda s: s)
+    base_url = fill(cfg.base_url) if cfg.base_url else f"http://{cfg.host}:{port}"
+    dashboard = Dashboard(base_url=base_url.rstrip("/"))
+    ready_url = dashboard.url(cfg.ready_path)
+    if cfg.command:
+        argv = [fill(a) for a in cfg.argv()]
+        argv[0] = resolve_program(argv[0], base_dir)
+        dashboard.argv = argv
+        child_env = {k: fill(v) for k, v in cfg.env.items()} | dict(env or {})
+        cwd = (base_dir / cfg.cwd) if cfg.cwd else base_dir
+        try:
+            dashboard.service = start(argv, log_path=log_path, env=child_env, cwd=cwd)
+        except OSError as exc:
+            raise TargetFailure(
+                f"the dashboard command could not start: {exc}; check [tool.autoheal.dashboard] command",
+                error_type=type(exc).__name__,
+                message=str(exc),
+                extras={"argv": argv},
+            ) from None
+        # Stopped even when the session ends abnormally (Ctrl-C, an internal error).
+        atexit.register(dashboard.stop)
+    last = http.wait_until_ready(
+        ready_url, timeout=cfg.ready_timeout, alive=dashboard.alive, accept=lambda r: r.status is not None and r.status < 400
+    )
+    if last.status is not None and last.status < 400:
+        return dashboard
+    log = dashboard.log_tail()
+    dashboard.stop()
+    extras = {
+        "argv": dashboard.argv,
+        "url": ready_url,
+        "http_status": last.status,
+        "exit_code": dashboard.service.proc.returncode if dashboard.service else None,
+    }
+    if dashboard.service is not None and dashboard.service.proc.returncode is not None:
+        summary = f"the dashboard exited with code {dashboard.service.proc.returncode} before {ready_url} answered"
+        raise TargetFailure.from_output(summary, log, roots=roots, default_type="DashboardExited", log=log, extras=extras)
+    reason = last.error or f"answered {last.status}"
+    summary = f"the dashboard did not become ready: GET {ready_url} {reason} after {cfg.ready_timeout:g}s"
+    error_type = "TimeoutError" if last.error else "HTTPError"
+    raise TargetFailure(
+        summary, error_type=error_type, log=log, extras=extras, http_status=last.status if last.status and last.status >= 400 else None
+    )
