@@ -1,0 +1,173 @@
+"""Discovery: CLI variants from configuration, subcommands from their ``--help``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ... import runner
+from .config import CliConfig, CliVariant
+from .helpparse import HelpInfo, parse_help
+
+if TYPE_CHECKING:
+    from ...config import AutohealConfig
+
+# Calm, stable help text: no colours, no pager, a fixed width.
+QUIET_ENV = {"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "100", "PAGER": "cat", "ERROR_REPORTING_ENABLED": "0"}
+MAX_DEPTH = 4
+MAX_SUBCOMMANDS = 300
+
+_ENTRY_POINTS_SNIPPET = (
+    "import json, sys\n"
+    "from importlib import metadata\n"
+    "try:\n"
+    "    d = metadata.distribution(sys.argv[1])\n"
+    "except metadata.PackageNotFoundError:\n"
+    "    print('null'); raise SystemExit(0)\n"
+    "print(json.dumps([[e.name, e.value] for e in d.entry_points if e.group == 'console_scripts']))\n"
+)
+
+
+@dataclass
+class CliTarget:
+    """A runnable CLI variant: the command prefix, its environment, and what is wrong with it, if anything."""
+
+    name: str
+    argv: list[str]
+    variant: CliVariant
+    index: int
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+    problem: str | None = None
+
+    def command(self, *args: str) -> list[str]:
+        return [*self.argv, *args]
+
+    def display(self, *args: str) -> str:
+        return " ".join([self.name, *args])
+
+
+def resolve_targets(cfg: AutohealConfig) -> list[CliTarget]:
+    """Every configured variant as a runnable target (a distribution may give several)."""
+    cli: CliConfig | None = cfg.cli
+    if cli is None:
+        return []
+    targets: list[CliTarget] = []
+    for index, variant in enumerate(cli.variants):
+        key = f"tool.autoheal.cli.variants[{index}]"
+        python = str(cfg.path(variant.python)) if variant.python and ("/" in variant.python) else (variant.python or sys.executable)
+        env = {**QUIET_ENV, **variant.env}
+        cwd = str(cfg.path(variant.cwd)) if variant.cwd else str(cfg.base_dir)
+        common = {"variant": variant, "index": index, "env": env, "cwd": cwd}
+        if variant.module:
+            targets.append(CliTarget(variant.name or f"python -m {variant.module}", [python, "-m", variant.module], **common))
+        elif variant.script:
+            path = cfg.path(variant.script)
+            argv = [python, str(path)] if path.suffix == ".py" else [str(path)]
+            problem = None if path.is_file() else f"{key}.script: {path} does not exist; fix the path in the configuration"
+            targets.append(CliTarget(variant.name or path.name, argv, problem=problem, **common))
+        elif variant.command:
+            first = variant.command[0]
+            first = str(cfg.path(first)) if "/" in first else first
+            argv = [first, *variant.command[1:]]
+            problem = None if shutil.which(first) or Path(first).is_file() else f"{key}.command: {first} is not installed or not on PATH"
+            targets.append(CliTarget(variant.name or " ".join(variant.command), argv, problem=problem, **common))
+        else:
+            targets.extend(_distribution_targets(variant, python, key, common))
+    return targets
+
+
+def _distribution_targets(variant: CliVariant, python: str, key: str, common: dict) -> list[CliTarget]:
+    dist = str(variant.distribution)
+    scripts = _console_scripts(dist, python)
+    if scripts is None:
+        problem = f"{key}.distribution: '{dist}' is not installed for {python}; install it there or set 'python' to the right interpreter"
+        return [CliTarget(variant.name or dist, [dist], problem=problem, **common)]
+    wanted = variant.scripts or list(scripts)
+    targets = []
+    for name in wanted:
+        if name not in scripts:
+            problem = f"{key}.scripts: '{dist}' has no console script '{name}' (it has: {', '.join(scripts) or 'none'})"
+            targets.append(CliTarget(name, [name], problem=problem, **common))
+            continue
+        label = variant.name if variant.name and len(wanted) == 1 else name
+        targets.append(CliTarget(label, _script_argv(name, scripts[name], python), **common))
+    if not targets:
+        problem = f"{key}.distribution: '{dist}' declares no console scripts; use 'module' or 'command' instead"
+        targets.append(CliTarget(variant.name or dist, [dist], problem=problem, **common))
+    return targets
+
+
+def _console_scripts(dist: str, python: str) -> dict[str, str] | None:
+    """``{script name: "module:attr"}`` read with importlib.metadata inside the target's interpreter."""
+    if os.path.realpath(python) == os.path.realpath(sys.executable) and Path(python).parent == Path(sys.executable).parent:
+        try:
+            d = metadata.distribution(dist)
+        except metadata.PackageNotFoundError:
+            return None
+        return {e.name: e.value for e in d.entry_points if e.group == "console_scripts"}
+    result = runner.run([python, "-c", _ENTRY_POINTS_SNIPPET, dist], timeout=60, env=QUIET_ENV)
+    if not result.ok:
+        return None
+    try:
+        pairs = json.loads(result.text("stdout").strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+    return None if pairs is None else {name: value for name, value in pairs}
+
+
+def _script_argv(name: str, value: str, python: str) -> list[str]:
+    """The installed launcher next to the interpreter, else the entry point called through it."""
+    launcher = Path(python).parent / name
+    if launcher.is_file() and os.access(launcher, os.X_OK):
+        return [str(launcher)]
+    module, _, attr = value.partition(":")
+    head, dot, rest = attr.partition(".")
+    call = f"import sys; from {module} import {head} as _m; sys.argv[0] = {name!r}; sys.exit(_m{dot}{rest}())"
+    return [python, "-c", call]
+
+
+@dataclass
+class Subcommand:
+    path: tuple[str, ...]
+    help: HelpInfo | None = None
+
+    @property
+    def label(self) -> str:
+        return " ".join(self.path)
+
+
+def discover_subcommands(target: CliTarget, timeout: float) -> list[Subcommand]:
+    """Subcommands (groups and their children, depth first) from configuration or from ``--help``."""
+    variant = target.variant
+    skip = {tuple(s.split()) for s in variant.skip_subcommands}
+    if variant.subcommands is not None:
+        return [Subcommand(tuple(s.split())) for s in variant.subcommands if tuple(s.split()) not in skip]
+    if target.problem:
+        return []
+    found: list[Subcommand] = []
+
+    def walk(path: tuple[str, ...], depth: int) -> None:
+        result = runner.run(target.command(*path, "--help"), timeout=timeout, env=target.env, cwd=target.cwd)
+        if not result.ok:
+            return
+        info = parse_help(result.text("stdout") or result.text("stderr"), variant.style)
+        if path:
+            found[-1].help = info
+        if depth >= MAX_DEPTH:
+            return
+        for name in info.subcommands:
+            child = (*path, name)
+            if child in skip or len(found) >= MAX_SUBCOMMANDS:
+                continue
+            found.append(Subcommand(child))
+            walk(child, depth + 1)
+
+    walk((), 0)
+    return found
