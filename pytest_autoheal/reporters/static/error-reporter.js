@@ -58,6 +58,16 @@
     return '';
   }
 
+  // True when the first frame of a stack is in this file: our own failure, never reported.
+  function fromReporter(stack) {
+    var lines = String(stack || '').split('\n');
+    for (var i = 0; i < lines.length; i++) {
+      var line = lines[i].trim();
+      if (/^at |@/.test(line)) return /error-reporter\.m?js/.test(line);
+    }
+    return false;
+  }
+
   function describe(value) {
     if (value === undefined) return 'undefined';
     if (typeof value === 'string') return value;
@@ -175,7 +185,7 @@
     var filename = event.filename || '';
     // A resource that failed to load fires a plain Event without message; and never report ourselves.
     if (!error && !event.message) return;
-    if (/error-reporter\.m?js/.test(filename) || (error && /error-reporter\.m?js/.test(topFrame(error.stack) + ' ' + filename))) return;
+    if (/error-reporter\.m?js/.test(filename) || (error && fromReporter(error.stack))) return;
     if (!error && /^Script error\.?$/.test(event.message)) return;
     var payload = isErrorLike(error)
       ? this._fromError(error, 'error')
@@ -190,7 +200,7 @@
     if (!event) return;
     var reason = event.reason;
     if (isErrorLike(reason)) {
-      if (/error-reporter\.m?js/.test(topFrame(reason.stack))) return;
+      if (fromReporter(reason.stack)) return;
       this._submit(this._fromError(reason, 'unhandledrejection'));
     } else {
       this._submit(this._payload('unhandledrejection', 'UnhandledRejection', describe(reason), '', null));
