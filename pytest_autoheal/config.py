@@ -104,7 +104,7 @@ def validate_config(section: dict[str, Any], path: Path, prefix: str = "tool.aut
         err = exc.errors()[0]
         key = ".".join(str(x) for x in (prefix, *err["loc"]) if x != "")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         raise ConfigError(f"{path}: {key}: {msg}{more}") from None

@@ -154,6 +154,7 @@ class AutohealSession:
         self.known: dict[str, dict[str, Any]] = {}
         self.marker: InflightMarker | None = None
         self.exit_status: int | None = None
+        self.usage_error: str | None = None
         self.timeout_method = str(_safe_ini(config, "timeout_method") or "")
         self.timeout_default = _safe_ini(config, "timeout")
 
@@ -209,6 +210,17 @@ class AutohealSession:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+        try:
+            self._select(config, items)
+        except pytest.UsageError as exc:
+            if self.worker is None:
+                raise
+            # A worker cannot stop the run; it selects nothing and the controller reports the error.
+            config.workeroutput["autoheal_usage_error"] = str(exc)  # type: ignore[attr-defined]
+            config.hook.pytest_deselected(items=list(items))
+            items[:] = []
+
+    def _select(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         selected = list(items)
         deselected: list[pytest.Item] = []
         if self.categories:
@@ -396,6 +408,8 @@ class AutohealSession:
         self.close()
         if self.summary is None:
             return
+        if self.usage_error:
+            session.exitstatus = exitstatus = pytest.ExitCode.USAGE_ERROR
         self.exit_status = int(exitstatus)
         try:
             recover_inflight(self.report_dir, self.patterns)
@@ -409,6 +423,8 @@ class AutohealSession:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.summary is None:
             return
+        if self.usage_error:
+            terminalreporter.write_line(f"ERROR: {self.usage_error}", red=True)
         try:
             run_file = self.report_dir / store.RUN_FILE
             data = store.read_json(run_file) if run_file.exists() else self.summary.to_dict()
@@ -431,6 +447,11 @@ class XdistHooks:
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["autoheal_run"] = self.session.run
         node.workerinput["autoheal_dir"] = str(self.session.report_dir)
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        message = getattr(node, "workeroutput", {}).get("autoheal_usage_error")
+        if message:
+            self.session.usage_error = message
 
 
 def item_meta(item: pytest.Item) -> TestMeta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ _TRIGGER = re.compile(
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[^\"]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|(?=\")|\Z)",
             re.DOTALL,
         ),
         "[REDACTED:private-key]",
@@ -67,9 +68,12 @@ class Redactor:
             if _SECRET_NAME.search(name) and len(value) >= _MIN_SECRET_LEN and value.lower() not in _BORING_VALUES
         }
         values.update(v for v in extra_values if len(v) >= _MIN_SECRET_LEN)
+        # Also the JSON-escaped form, so masking serialised text finds values with quotes or backslashes.
+        values.update(json.dumps(v)[1:-1] for v in list(values))
         # Longest first so a value that contains another is masked whole.
         self._values = sorted(values, key=len, reverse=True)
         self._names = {value: name for name, value in env.items() if value in values}
+        self._names.update({json.dumps(v)[1:-1]: n for v, n in list(self._names.items())})
 
     def text(self, value: str) -> str:
         for secret in self._values:

@@ -25,7 +25,7 @@ LEVEL_INCLUDES = {
 DEFAULT_REPORT_DIR = "autoheal-reports"
 
 
-class ConfigError(Exception):
+class ConfigError(ValueError):
     """A configuration problem the user can fix; its message is one sentence."""
 
 

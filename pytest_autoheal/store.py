@@ -30,8 +30,16 @@ def write_json(path: Path | str, data: Any, *, indent: int | None = 2) -> Path:
     """Redact ``data`` and write it to ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(redact_data(data), indent=indent, ensure_ascii=False, sort_keys=False, default=str)
-    write_text(path, text + "\n", already_redacted=True)
+    text = json.dumps(data, indent=indent, ensure_ascii=False, default=str)
+    # One pass over the serialised text is far cheaper than walking every string; if masking
+    # ever touched JSON syntax, fall back to masking value by value.
+    masked = redact(text)
+    if masked != text:
+        try:
+            json.loads(masked)
+        except ValueError:
+            masked = json.dumps(redact_data(data), indent=indent, ensure_ascii=False, default=str)
+    write_text(path, masked + "\n", already_redacted=True)
     return path
 
 
