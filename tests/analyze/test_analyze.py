@@ -1,0 +1,368 @@
+"""`autoheal analyze`: a real pytest run's output, framed as a GitHub Actions log, gives the plugin's records."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_autoheal import store
+from pytest_autoheal.fingerprint import fingerprint
+from pytest_autoheal.frames import parse_python_traceback
+from pytest_autoheal.logparse import clean_lines
+from pytest_autoheal.record import validation_errors
+
+CALC = """
+import json
+
+
+def ratio(a, b):
+    return a / b
+
+
+def parse(text):
+    return json.loads(text)
+
+
+def deep(n):
+    if n == 0:
+        raise KeyError("missing-key 1234")
+    return deep(n - 1)
+
+
+def read(path):
+    with open(path) as fh:
+        return fh.read()
+"""
+
+TESTS = """
+import pytest
+from pkg.calc import deep, parse, ratio, read
+
+
+def test_zero():
+    assert ratio(1, 0) == 1
+
+
+def test_json():
+    parse("not json")
+
+
+def test_assert():
+    x = 3
+    assert x == 4, "x should be four"
+
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("fixture broke")
+
+
+def test_setup(broken):
+    pass
+
+
+def test_fail():
+    pytest.fail("explicit failure 42")
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_deep(n):
+    deep(n)
+
+
+class TestGroup:
+    def test_list(self):
+        assert [1, 2] == [1, 3]
+
+
+def helper():
+    try:
+        {}["k"]
+    except KeyError as e:
+        raise ValueError("wrapped 5") from e
+
+
+def test_chain():
+    helper()
+
+
+def test_multiline():
+    x = dict(
+        a=1,
+        b=1 / 0,
+    )
+
+
+def test_missing_file(tmp_path):
+    print("reading a file that is not there")
+    read(tmp_path / "absent.txt")
+
+
+def test_passes():
+    assert ratio(4, 2) == 2
+"""
+
+FILES = {
+    "pkg/__init__.py": "",
+    "pkg/calc.py": CALC,
+    "test_sample.py": TESTS,
+    "test_broken_import.py": "import module_that_is_not_installed_xyz\n",
+    "test_syntax.py": "def f(:\n    pass\n",
+}
+
+
+def make_project(pytester: pytest.Pytester) -> None:
+    for name, text in FILES.items():
+        path = pytester.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def actions_log(output: list[str], *, step: str = "Run pytest") -> str:
+    """Frame output the way a downloaded GitHub Actions job log is: timestamps, groups, the step's error line."""
+    stamp = "2026-11-25T10:00:0{}.1234567Z "
+    lines = [
+        stamp.format(0) + "##[group]Run actions/checkout@v4",
+        stamp.format(0) + "with:",
+        stamp.format(0) + "##[endgroup]",
+        stamp.format(1) + f"##[group]{step}",
+        stamp.format(1) + "pytest --autoheal-level=smoke",
+        stamp.format(1) + "shell: /usr/bin/bash -e {0}",
+        stamp.format(1) + "##[endgroup]",
+    ]
+    lines += [stamp.format(2) + line for line in output]
+    lines.append(stamp.format(3) + "##[error]Process completed with exit code 1.")
+    return "\n".join(lines) + "\n"
+
+
+def analyze(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_autoheal", "analyze", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")},
+    )
+
+
+def read_records(report_dir: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    out = {}
+    for path in sorted(store.records_dir(report_dir).glob("*.json")):
+        record = json.loads(path.read_text("utf-8"))
+        assert validation_errors(record) == [], (path, validation_errors(record))
+        out[(record["test"]["nodeid"], record["test"]["phase"])] = record
+    return out
+
+
+def run_and_analyze(pytester: pytest.Pytester, *pytest_args: str) -> tuple[dict, dict, str]:
+    make_project(pytester)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--continue-on-collection-errors", "--autoheal-dir=plugin-reports", *pytest_args
+    )
+    assert result.ret == 1, result.stdout.str()
+    log = pytester.path / "job.log"
+    log.write_text(actions_log(result.outlines))
+    done = analyze(pytester.path, str(log), "--out", "log-reports")
+    assert done.returncode == 0, done.stderr
+    return read_records(pytester.path / "plugin-reports"), read_records(pytester.path / "log-reports"), done.stdout
+
+
+EXPECTED = {
+    ("test_sample.py::test_zero", "call"): "runtime_exception",
+    ("test_sample.py::test_json", "call"): "contract",
+    ("test_sample.py::test_assert", "call"): "assertion",
+    ("test_sample.py::test_setup", "setup"): "runtime_exception",
+    ("test_sample.py::test_fail", "call"): "assertion",
+    ("test_sample.py::test_deep[1]", "call"): "runtime_exception",
+    ("test_sample.py::test_deep[2]", "call"): "runtime_exception",
+    ("test_sample.py::TestGroup::test_list", "call"): "assertion",
+    ("test_sample.py::test_chain", "call"): "runtime_exception",
+    ("test_sample.py::test_multiline", "call"): "runtime_exception",
+    ("test_sample.py::test_missing_file", "call"): "runtime_exception",
+    ("test_broken_import.py", "collect"): "dependency",
+    ("test_syntax.py", "collect"): "syntax",
+}
+
+
+@pytest.mark.parametrize(
+    "pytest_args",
+    [(), ("--tb=long",), ("--tb=short",), ("--tb=native",), ("-n", "2")],
+    ids=["tb-auto", "tb-long", "tb-short", "tb-native", "xdist"],
+)
+def test_log_gives_the_plugins_fingerprints_and_classes(pytester: pytest.Pytester, pytest_args: tuple[str, ...]) -> None:
+    plugin, from_log, _ = run_and_analyze(pytester, *pytest_args)
+    assert {k: r["classification"]["class"] for k, r in plugin.items()} == EXPECTED
+    assert set(from_log) == set(plugin)
+    for key, record in plugin.items():
+        mine = from_log[key]
+        assert mine["source"] == "log"
+        assert mine["error"]["type"] == record["error"]["type"], key
+        assert mine["fingerprint"] == record["fingerprint"], key
+        assert mine["classification"]["class"] == record["classification"]["class"], key
+        assert mine["test"]["outcome"] == record["test"]["outcome"], key
+    # Different bugs stay apart: recursion depth and test function change the stack.
+    hashes = {r["fingerprint"]["hash"] for r in from_log.values()}
+    assert len(hashes) == len(from_log)
+
+
+def test_log_keeps_captured_output_and_the_step(pytester: pytest.Pytester) -> None:
+    _, from_log, table = run_and_analyze(pytester)
+    record = from_log[("test_sample.py::test_missing_file", "call")]
+    assert "reading a file that is not there" in record["error"]["stdout_tail"]
+    assert record["error"]["extras"]["log"]["step"] == "Run pytest"
+    assert record["error"]["message"].startswith("[Errno 2] No such file or directory")
+    assert [f["function"] for f in record["error"]["frames"]] == ["test_missing_file", "read"]
+    assert "13 failure record(s) written" in table
+
+
+def test_line_style_log_keeps_classes_and_says_frames_are_missing(pytester: pytest.Pytester) -> None:
+    plugin, from_log, _ = run_and_analyze(pytester, "--tb=line")
+    assert set(from_log) == set(plugin)
+    for key, record in plugin.items():
+        assert from_log[key]["classification"]["class"] == record["classification"]["class"], key
+        assert from_log[key]["error"]["type"] == record["error"]["type"], key
+    zero = from_log[("test_sample.py::test_zero", "call")]
+    assert zero["fingerprint"]["values"]["frames"] == []
+    assert "--tb=line" in zero["error"]["extras"]["log"]["note"]
+
+
+def test_analysing_twice_writes_the_same_records_and_heal_can_read_them(pytester: pytest.Pytester) -> None:
+    _, first, _ = run_and_analyze(pytester)
+    files = sorted(p.name for p in store.records_dir(pytester.path / "log-reports").glob("*.json"))
+    again = analyze(pytester.path, "job.log", "--out", "log-reports", "--json")
+    assert again.returncode == 0, again.stderr
+    printed = json.loads(again.stdout)
+    assert sorted(p.name for p in store.records_dir(pytester.path / "log-reports").glob("*.json")) == files
+    assert {r["id"] for r in printed} == {r["id"] for r in first.values()}
+    errors: list[str] = []
+    loaded = store.load_records([pytester.path / "log-reports"], errors=errors)
+    assert errors == [] and len(loaded) == len(first)
+
+
+CRASHING_SCRIPT = """
+import sys
+
+
+def load(name):
+    return {"a": 1}[name]
+
+
+def main():
+    print("starting")
+    load(sys.argv[1])
+
+
+main()
+"""
+
+NODE_SCRIPT = """
+function render(user) {
+  return user.profile.name;
+}
+function main() {
+  render({});
+}
+main();
+"""
+
+
+def test_non_pytest_steps_become_records(tmp_path: Path) -> None:
+    (tmp_path / "tools").mkdir()
+    script = tmp_path / "tools" / "sync.py"
+    script.write_text(CRASHING_SCRIPT)
+    py = subprocess.run([sys.executable, str(script), "zzz"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert py.returncode == 1
+    js = tmp_path / "web" / "render.js"
+    js.parent.mkdir()
+    js.write_text(NODE_SCRIPT)
+    node = subprocess.run(["node", str(js)], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert node.returncode == 1 and "TypeError" in node.stderr
+    pkg = tmp_path / "sdk"
+    pkg.mkdir()
+    (pkg / "package.json").write_text('{"name": "sdk", "version": "1.0.0", "scripts": {}}')
+    npm = subprocess.run(["npm", "run", "build"], capture_output=True, text=True, cwd=pkg, timeout=120)
+    assert npm.returncode != 0
+    sh = subprocess.run(["bash", "-c", "pyflakes-not-installed-xyz src"], capture_output=True, text=True, timeout=60)
+    assert sh.returncode == 127
+
+    def step(title: str, output: str, code: int) -> list[str]:
+        return [f"##[group]Run {title}", title, "##[endgroup]", *output.splitlines(), f"##[error]Process completed with exit code {code}."]
+
+    lines = (
+        step("python tools/sync.py zzz", py.stdout + py.stderr, 1)
+        + step("node web/render.js", node.stderr, 1)
+        + step("npm run build", npm.stdout + npm.stderr, 1)
+        + step("pyflakes-not-installed-xyz src", sh.stderr, 127)
+    )
+    log = tmp_path / "job.log"
+    log.write_text("".join(f"2026-11-25T10:00:00.0000000Z {ln}\n" for ln in lines))
+    done = analyze(tmp_path, str(log), "--out", "out", "--root", str(tmp_path), "--json")
+    assert done.returncode == 0, done.stderr
+    records = {r["test"]["nodeid"]: r for r in json.loads(done.stdout)}
+    assert set(records) == {
+        "Run python tools/sync.py zzz",
+        "Run node web/render.js",
+        "Run npm run build",
+        "Run pyflakes-not-installed-xyz src",
+    }
+
+    crash = records["Run python tools/sync.py zzz"]
+    parsed = parse_python_traceback(py.stderr, [str(tmp_path)])
+    assert parsed is not None
+    # The same fingerprint the CLI suite gives when it parses this crash from the process's stderr.
+    assert crash["fingerprint"] == fingerprint(parsed.type, parsed.message, parsed.frames).to_dict()
+    assert crash["error"]["type"] == "KeyError"
+    assert [f["module"] + "." + f["function"] for f in crash["error"]["frames"]] == [
+        "tools.sync.<module>",
+        "tools.sync.main",
+        "tools.sync.load",
+    ]
+
+    js_record = records["Run node web/render.js"]
+    assert js_record["error"]["type"] == "TypeError"
+    assert js_record["classification"]["class"] == "js_error"
+    assert [f["function"] for f in js_record["error"]["frames"]][-2:] == ["main", "render"]
+    assert js_record["error"]["frames"][-1]["module"] == "web.render"
+
+    assert records["Run npm run build"]["error"]["type"] == "NpmError"
+    assert "build" in records["Run npm run build"]["error"]["message"]
+    missing = records["Run pyflakes-not-installed-xyz src"]
+    assert missing["classification"]["class"] == "dependency"
+    assert "pyflakes-not-installed-xyz" in missing["classification"]["root_cause"]
+    assert len(list((tmp_path / "out" / "records").glob("*.json"))) == 4
+
+
+def test_clean_lines_strips_timestamps_and_colours_and_names_steps() -> None:
+    text = (
+        "\ufeff2026-11-25T10:00:00.1234567Z ##[group]Run pytest -q\n"
+        "2026-11-25T10:00:00.1234567Z pytest -q\n"
+        "2026-11-25T10:00:00.1234567Z ##[endgroup]\n"
+        "2026-11-25T10:00:01.1234567Z \x1b[31mFAILED\x1b[0m test_a.py::test_x - boom\n"
+        "2026-11-25T10:00:01.1234567Z ##[group]details\n"
+        "2026-11-25T10:00:01.1234567Z inner\n"
+    )
+    lines = clean_lines(text)
+    assert [ln.text for ln in lines] == ["pytest -q", "FAILED test_a.py::test_x - boom", "inner"]
+    assert {ln.step for ln in lines} == {"Run pytest -q"}
+
+
+def test_missing_log_file_is_one_clear_error(tmp_path: Path) -> None:
+    done = analyze(tmp_path, "no-such.log")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == "autoheal analyze: no-such.log is not a file; pass the path of a downloaded CI log."
+
+
+def test_log_without_failures_writes_nothing(tmp_path: Path) -> None:
+    log = tmp_path / "ok.log"
+    log.write_text("2026-11-25T10:00:00.0000000Z ##[group]Run pytest\n2026-11-25T10:00:00.0000000Z ===== 3 passed in 0.1s =====\n")
+    done = analyze(tmp_path, str(log), "--out", "out")
+    assert done.returncode == 0
+    assert "no failure found" in done.stdout
+    assert not list((tmp_path / "out").glob("records/*.json"))
