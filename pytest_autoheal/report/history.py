@@ -115,6 +115,7 @@ class History:
         self.log_path = self.path.with_name(self.path.name + ".jsonl") if self.path.suffix != ".jsonl" else self.path
         self.max_runs = max_runs
         self.notes: list[str] = []
+        self.locked = False
 
     def append(self, entry: Mapping[str, Any], *, rebuild_from: Iterable[Mapping[str, Any]] = ()) -> bool:
         """Add one run (ignored when its run id is already there); True when it was new."""
@@ -129,6 +130,7 @@ class History:
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
+            self.locked = True
             self._note(f"history database {self.path} is locked by another process ({exc}); kept the run in {self.log_path}")
         self._trim_log()
         return new
@@ -137,7 +139,9 @@ class History:
         """All kept runs, oldest first (database, else the log), with ``extra`` entries merged in."""
         entries: list[dict[str, Any]] = []
         try:
-            if self.path.exists() or self.log_path.exists():
+            if self.locked:
+                entries = self._read_log()
+            elif self.path.exists() or self.log_path.exists():
                 with self._connect() as db:
                     self._catch_up(db, self._read_log())
                     entries = self._load(db)
@@ -291,6 +295,10 @@ class History:
 
         keep = sorted(entries, key=lambda e: str(e.get("finished_at") or ""))[-self.max_runs :]
         store.write_text(self.log_path, "".join(json.dumps(e, ensure_ascii=False, default=str) + "\n" for e in keep), already_redacted=True)
+
+    def note(self, message: str) -> None:
+        """Tell the report and the user (as a warning) something about the history."""
+        self._note(message)
 
     def _note(self, message: str) -> None:
         self.notes.append(message)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 from .. import store
 from . import github, model, render
-from .history import History, history_path, run_entry
+from .history import History, HistoryWarning, history_path, run_entry
 
 
 def open_history(report_dir: Path, cfg: Any) -> History:
@@ -17,9 +18,14 @@ def open_history(report_dir: Path, cfg: Any) -> History:
     return History(history_path(report_dir, cfg), max_runs=max_runs)
 
 
+# Problems met at session start, told in the report and the warnings summary at the end.
+_start_notes: dict[Path, list[str]] = {}
+
+
 def archive_previous(report_dir: Path, cfg: Any) -> None:
     """Keep what the previous run in ``report_dir`` found before its records are cleared."""
     report_dir = Path(report_dir)
+    _start_notes.pop(report_dir, None)
     if not (report_dir / store.RUN_FILE).exists() and not store.records_dir(report_dir).is_dir():
         return
     inputs = model.load_inputs([report_dir])
@@ -27,8 +33,12 @@ def archive_previous(report_dir: Path, cfg: Any) -> None:
         return
     history = open_history(report_dir, cfg)
     # Normally the previous session already added itself; this catches a session that ended before publishing.
-    for entry in model.current_entries(inputs):
-        history.append(entry)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HistoryWarning)
+        for entry in model.current_entries(inputs):
+            history.append(entry)
+    if history.notes:
+        _start_notes[report_dir] = history.notes
 
 
 def publish_session(report_dir: Path, run: dict[str, Any], cfg: Any, config: Any = None) -> Path | None:
@@ -38,6 +48,8 @@ def publish_session(report_dir: Path, run: dict[str, Any], cfg: Any, config: Any
     if not inputs.runs:
         inputs.runs = [run]
     history = open_history(report_dir, cfg)
+    for note in _start_notes.pop(report_dir, []):
+        history.note(note)
     history.append(run_entry(run, inputs.records))
     runs = history.runs()
     title = getattr(getattr(cfg, "report", None), "title", "Platform health")
