@@ -46,7 +46,11 @@ def test_api_endpoint_returns_json(dashboard: Dashboard, dashboard_cfg: Dashboar
     offset = dashboard.log_size()
     answer = http.request(api_call.method, dashboard.url(api_call.path), json=api_call.json_body, timeout=dashboard_cfg.request_timeout)
     if answer.status not in (api_call.status or list(range(200, 300))):
-        raise http_failure(answer, what=f"API {api_call.label}", server_log=dashboard.log_since(offset))
+        raise http_failure(
+            answer,
+            what=f"API {api_call.label}",
+            server_log=dashboard.log_since(offset, wait_for="Traceback" if (answer.status or 0) >= 500 else None),
+        )
     if not answer.claims_json:
         return
     try:

@@ -16,7 +16,11 @@ def test_page_answers(dashboard: Dashboard, dashboard_cfg: DashboardConfig, page
     offset = dashboard.log_size()
     answer = http.get(dashboard.url(page), timeout=dashboard_cfg.request_timeout)
     if not answer.ok:
-        raise http_failure(answer, what=f"page {page}", server_log=dashboard.log_since(offset))
+        raise http_failure(
+            answer,
+            what=f"page {page}",
+            server_log=dashboard.log_since(offset, wait_for="Traceback" if (answer.status or 0) >= 500 else None),
+        )
 
 
 def test_api_endpoint_answers(dashboard: Dashboard, dashboard_cfg: DashboardConfig, api_call: ApiCall) -> None:
@@ -24,4 +28,8 @@ def test_api_endpoint_answers(dashboard: Dashboard, dashboard_cfg: DashboardConf
     answer = http.request(api_call.method, dashboard.url(api_call.path), json=api_call.json_body, timeout=dashboard_cfg.request_timeout)
     expected = api_call.status or list(range(200, 300))
     if answer.status not in expected:
-        raise http_failure(answer, what=f"API {api_call.label}", server_log=dashboard.log_since(offset))
+        raise http_failure(
+            answer,
+            what=f"API {api_call.label}",
+            server_log=dashboard.log_since(offset, wait_for="Traceback" if (answer.status or 0) >= 500 else None),
+        )

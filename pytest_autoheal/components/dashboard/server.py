@@ -6,6 +6,7 @@ import atexit
 import os
 import shutil
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +37,21 @@ class Dashboard:
         except OSError:
             return 0
 
-    def log_since(self, offset: int, limit: int = 16_000) -> str:
-        """What the server logged after ``offset`` (for a failing request: its traceback)."""
+    def log_since(self, offset: int, limit: int = 16_000, *, wait_for: str | None = None, wait: float = 1.0) -> str:
+        """What the server logged after ``offset`` (for a failing request: its traceback).
+
+        Servers often log an error after sending the 500, so ``wait_for`` waits up to ``wait`` seconds for that text.
+        """
+        if self.service is None:
+            return ""
+        deadline = time.monotonic() + wait
+        text = self._read_from(offset, limit)
+        while wait_for and wait_for not in text and time.monotonic() < deadline:
+            time.sleep(0.05)
+            text = self._read_from(offset, limit)
+        return text
+
+    def _read_from(self, offset: int, limit: int) -> str:
         if self.service is None:
             return ""
         try:
