@@ -1,10 +1,24 @@
-"""``[tool.autoheal.mcp]``: how to reach the MCP server and what may be called."""
+"""``[tool.autoheal.mcp]``: how to reach the MCP server, where its tool sources live, what may be called."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
 
 from ..._model import Section
+
+CategorySource = Literal["map", "meta", "tags", "folder", "prefix"]
+
+
+class McpStressConfig(Section):
+    tools: list[str] = []
+    calls: int = Field(default=40, ge=1)
+    sessions: int = Field(default=2, ge=1)
+    concurrency: int = Field(default=8, ge=1)
+    max_error_rate: float = Field(default=0.0, ge=0, le=1)
+    max_p95_ms: float = Field(default=2000.0, gt=0)
+    max_rss_growth_mb: float = Field(default=64.0, gt=0)
 
 
 class McpConfig(Section):
@@ -13,4 +27,31 @@ class McpConfig(Section):
     env: dict[str, str] = {}
     cwd: str | None = None
     tools_dir: str | None = None
-    examples: dict[str, dict[str, Any]] = {}
+    python: str | None = None
+    category_from: list[CategorySource] = ["map", "meta", "tags", "folder", "prefix"]
+    category_meta_key: str = "category"
+    prefix_separator: str = "_"
+    categories: dict[str, str] = {}
+    examples: dict[str, dict[str, Any] | list[dict[str, Any]]] = {}
+    allow_destructive: list[str] = []
+    skip_tools: list[str] = []
+    startup_timeout: float = Field(default=20.0, gt=0)
+    call_timeout: float = Field(default=30.0, gt=0)
+    import_timeout: float = Field(default=60.0, gt=0)
+    import_preload: list[str] = []
+    validation_answers: Literal["record", "fail"] = "record"
+    stress: McpStressConfig = McpStressConfig()
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> McpConfig:
+        if not self.command and not self.url:
+            raise ValueError("give either 'command' (a stdio server) or 'url' (a streamable HTTP endpoint)")
+        if self.command and self.url:
+            raise ValueError("give only one of 'command' and 'url'")
+        return self
+
+    def argv(self) -> list[str]:
+        """The stdio command as an argument list (a string is split like a shell would)."""
+        import shlex
+
+        return shlex.split(self.command) if isinstance(self.command, str) else list(self.command or [])

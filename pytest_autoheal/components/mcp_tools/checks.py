@@ -1,0 +1,217 @@
+"""Calling a tool and judging its answer: protocol errors, crash text, output-schema violations
+and server exits are the tool's bugs; an ``is_error`` that rejects our inputs is a validation answer."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from mcp import MCPError
+
+from ...errors import TargetFailure
+from .client import Connection, McpSession
+from .discovery import ServedTool
+
+# What a crash looks like in a tool's error text (Python, Node, and the MCP SDK's crash answer).
+CRASH_PATTERNS = [
+    re.compile(p)
+    for p in (
+        r"Traceback \(most recent call last\)",
+        r"^Error executing tool [\w.\-/]+$",
+        r"\b(?:ZeroDivision|Key|Index|Attribute|Type|Name|UnboundLocal|Recursion|Assertion|NotImplemented|Lookup)Error\b",
+        r"\b(?:RuntimeError|SystemError|MemoryError|OverflowError)\b",
+        r"Cannot read propert(?:y|ies) of (?:undefined|null)",
+        r"\bis not a function\b",
+        r"^\s+at .+\(.+:\d+:\d+\)$",
+        r"\bsegmentation fault\b",
+    )
+]
+VALIDATION_PATTERNS = [
+    re.compile(p, re.I)
+    for p in (
+        r"validation error",
+        r"\binvalid\b",
+        r"\bmust\b",
+        r"\brequired\b",
+        r"\bexpected\b",
+        r"\bnot (?:a |an )?valid\b",
+        r"\bno (?:such|block|column|file|item|record)\b",
+        r"\bnot found\b",
+        r"\bneeds?\b",
+        r"\bempty\b",
+        r"\bunknown\b",
+        r"\bdoes not\b",
+        r"\bout of range\b",
+    )
+]
+
+
+@dataclass
+class CallOutcome:
+    tool: str
+    arguments: dict[str, Any]
+    source: str  # "example" or "generated"
+    seconds: float
+    is_error: bool = False
+    text: str = ""
+    structured: Any = None
+    validation_answer: str | None = None
+    failure: TargetFailure | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+_CAUSE_SEPARATOR = "The above exception was the direct cause of the following exception:"
+
+
+def root_cause(stderr: str) -> str:
+    """The last traceback in ``stderr``, cut to its first (original) exception when it is chained.
+
+    Servers wrap a tool's exception in their own (the MCP SDK raises ``UnexpectedToolError``
+    from it); the record should name the tool's bug, not the wrapper.
+    """
+    start = stderr.rfind("Traceback (most recent call last)")
+    if start < 0:
+        return stderr
+    block = stderr[:start]
+    first = block.rfind("Traceback (most recent call last)")
+    if _CAUSE_SEPARATOR in stderr[max(first, 0) : start] and first >= 0:
+        return stderr[first:start].split(_CAUSE_SEPARATOR)[0]
+    return stderr[start:]
+
+
+def result_text(result: Any) -> str:
+    return "\n".join(getattr(c, "text", "") or "" for c in (result.content or []))
+
+
+def looks_like_crash(text: str) -> str | None:
+    """The crash evidence in a tool's error text, or None."""
+    for pattern in CRASH_PATTERNS:
+        match = pattern.search(text) if pattern.flags & re.M else re.search(pattern.pattern, text, re.M)
+        if match:
+            return match.group(0).strip()
+    return None
+
+
+def looks_like_validation(text: str) -> bool:
+    return any(p.search(text) for p in VALIDATION_PATTERNS)
+
+
+def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], source: str) -> CallOutcome:
+    """Call ``tool`` once and judge the answer; never raises for the tool's behaviour."""
+    cfg = session.target.cfg
+    conn = session.conn
+    offset = conn.stderr_size() if conn else 0
+    started = time.monotonic()
+    extras: dict[str, Any] = {"tool": tool.name, "category": tool.category, "arguments": arguments, "argument_source": source}
+    outcome = CallOutcome(tool.name, arguments, source, 0.0, extras=extras)
+
+    async def _call(c: Connection) -> Any:
+        return await c.session.call_tool(tool.name, arguments, read_timeout_seconds=cfg.call_timeout)
+
+    try:
+        result = session.run(_call, cfg.call_timeout + 10)
+    except BaseException as exc:
+        outcome.seconds = time.monotonic() - started
+        outcome.failure = _call_exception(session, tool, exc, offset, extras)
+        return outcome
+    outcome.seconds = time.monotonic() - started
+    outcome.is_error = bool(result.is_error)
+    outcome.text = result_text(result)
+    outcome.structured = result.structured_content
+    stderr = conn.stderr_since(offset) if conn else ""
+    extras["server_stderr_tail"] = stderr[-4000:]
+    if result.is_error:
+        evidence = looks_like_crash(outcome.text) or (looks_like_crash(stderr) if "Traceback" in stderr else None)
+        if evidence:
+            summary = f"tool {tool.name} crashed: {outcome.text[:200]}"
+            outcome.failure = TargetFailure.from_output(
+                summary,
+                root_cause(stderr) if "Traceback" in stderr else outcome.text,
+                default_type="ToolCrash",
+                stderr=stderr,
+                extras=extras,
+            )
+            if outcome.failure.error_type == "ToolCrash":
+                outcome.failure.message = outcome.text[:500]
+        elif source == "example" or cfg.validation_answers == "fail" or not looks_like_validation(outcome.text):
+            why = "its configured example" if source == "example" else "arguments valid for its input schema"
+            summary = f"tool {tool.name} returned an error for {why}: {outcome.text[:200]}"
+            outcome.failure = TargetFailure(summary, error_type="ToolError", message=outcome.text[:500], stderr=stderr, extras=extras)
+        else:
+            outcome.validation_answer = outcome.text[:500]
+        return outcome
+    if "Traceback (most recent call last)" in outcome.text:
+        summary = f"tool {tool.name} answered with a traceback in a successful result"
+        outcome.failure = TargetFailure.from_output(summary, outcome.text, default_type="ToolCrash", stderr=stderr, extras=extras)
+        return outcome
+    if tool.output_schema is not None:
+        problem = output_schema_problem(tool.output_schema, result.structured_content)
+        if problem:
+            summary = f"tool {tool.name} broke its output schema: {problem}"
+            outcome.failure = TargetFailure(summary, error_type="OutputSchemaViolation", message=problem, extras=extras, hint="contract")
+    return outcome
+
+
+def output_schema_problem(schema: dict[str, Any], structured: Any) -> str | None:
+    if structured is None:
+        return "declares an output schema but returned no structured content"
+    error = next(iter(Draft202012Validator(schema).iter_errors(structured)), None)
+    return None if error is None else f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}"
+
+
+def _call_exception(session: McpSession, tool: ServedTool, exc: BaseException, offset: int, extras: dict[str, Any]) -> TargetFailure:
+    conn = session.conn
+    cfg = session.target.cfg
+    stderr = conn.stderr_since(offset) if conn else ""
+    extras["server_stderr_tail"] = stderr[-4000:]
+    code = conn.returncode if conn else None
+    if code is None and conn is not None and conn.process is not None:
+        # The process may need a moment to be reaped after closing its pipes.
+        for _ in range(50):
+            if conn.returncode is not None:
+                break
+            time.sleep(0.02)
+        code = conn.returncode
+    if code is not None:
+        extras["exit_code"] = code
+        summary = f"MCP server exited with code {code} during tools/call {tool.name}"
+        return TargetFailure.from_output(
+            summary, stderr, default_type="ServerExited", message=summary, stderr=stderr, extras=extras, hint="crash"
+        )
+    if isinstance(exc, MCPError):
+        extras["error_code"] = exc.code
+        if exc.code == -32001 or "timed out" in str(exc).lower():
+            summary = f"tool {tool.name} did not answer within {cfg.call_timeout:g}s"
+            return TargetFailure(summary, error_type="ToolTimeout", message=summary, stderr=stderr, extras=extras, hint="timeout")
+        summary = f"tool {tool.name} answered with protocol error {exc.code}: {exc}"
+        return TargetFailure(summary, error_type="MCPError", message=str(exc), stderr=stderr, extras=extras, hint="contract")
+    if isinstance(exc, TimeoutError):
+        summary = f"tool {tool.name} did not answer within {cfg.call_timeout:g}s"
+        return TargetFailure(summary, error_type="ToolTimeout", message=summary, stderr=stderr, extras=extras, hint="timeout")
+    if isinstance(exc, RuntimeError) and ("output schema" in str(exc).lower() or "structured content" in str(exc).lower()):
+        summary = f"tool {tool.name} broke its output schema: {exc}"
+        return TargetFailure(summary, error_type="OutputSchemaViolation", message=str(exc), stderr=stderr, extras=extras, hint="contract")
+    summary = f"tools/call {tool.name} failed: {type(exc).__name__}: {exc}"
+    return TargetFailure(summary, error_type=type(exc).__name__, message=str(exc), stderr=stderr, extras=extras)
+
+
+def arguments_for(tool: ServedTool, examples: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """The configured examples of a tool, else one set of minimal arguments from its schema."""
+    from .arguments import minimal_arguments
+
+    configured = examples.get(tool.name)
+    if configured is not None:
+        return [(dict(e), "example") for e in (configured if isinstance(configured, list) else [configured])]
+    return [(minimal_arguments(tool.input_schema), "generated")]
+
+
+def safety(tool: ServedTool, allow_destructive: list[str], skip_tools: list[str]) -> str | None:
+    """Why the tool must not be called, or None when it is safe to call."""
+    if tool.name in skip_tools:
+        return f"{tool.name} is listed in [tool.autoheal.mcp] skip_tools"
+    if tool.destructive and tool.name not in allow_destructive:
+        return f"{tool.name} is annotated destructiveHint; add it to [tool.autoheal.mcp] allow_destructive to call it"
+    return None

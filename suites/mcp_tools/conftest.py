@@ -1,0 +1,96 @@
+"""Parametrisation of the MCP tools suite from discovery: one server session per worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pytest_autoheal.components.mcp_tools import discovery as mcp_discovery
+from pytest_autoheal.components.mcp_tools.discovery import Discovery
+from pytest_autoheal.components.mcp_tools.target import McpTarget
+from pytest_autoheal.config import load_config
+from pytest_autoheal.errors import ConfigUnavailable
+from pytest_autoheal.plugin import autoheal_session
+
+_LEVELS_WITH_SERVER = {"smoke", "comprehensive", "stress"}
+
+
+def _wanted(config: pytest.Config) -> bool:
+    """Whether this run selects any MCP test; if not, the server is not started for nothing."""
+    session = autoheal_session(config)
+    if session is None:
+        return True
+    if session.components and "mcp_tools" not in session.components:
+        return False
+    return not session.levels or bool(_LEVELS_WITH_SERVER & set(session.levels))
+
+
+def mcp_target(config: pytest.Config) -> McpTarget:
+    session = autoheal_session(config)
+    cfg = session.cfg if session is not None else load_config(config.rootpath, config.getoption("autoheal_config") or None)
+    report_dir = session.report_dir if session is not None else config.rootpath / cfg.report_dir
+    return McpTarget.from_config(cfg, report_dir / "logs")
+
+
+def discovered(config: pytest.Config) -> Discovery:
+    return mcp_discovery.discover(mcp_target(config))
+
+
+def _marks(category: str | None, target: str) -> list[Any]:
+    marks = [pytest.mark.target(target)]
+    if category:
+        marks.append(pytest.mark.category(category))
+    return marks
+
+
+def _skip_param(reason: str) -> Any:
+    return pytest.param(None, marks=[pytest.mark.skip(reason=reason)], id="unavailable")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    wanted = {"tool_file", "served_tool", "stress_category"} & set(metafunc.fixturenames)
+    if not wanted:
+        return
+    (name,) = wanted
+    if not _wanted(metafunc.config):
+        metafunc.parametrize(name, [_skip_param("the MCP tools suite is not selected by this run's filters")])
+        return
+    try:
+        found = discovered(metafunc.config)
+    except ConfigUnavailable as exc:
+        metafunc.parametrize(name, [_skip_param(str(exc))])
+        return
+    if name == "tool_file":
+        params = [pytest.param(f, id=f.id, marks=_marks(f.category, f.name)) for f in found.files]
+    elif name == "served_tool":
+        params = [pytest.param(t, id=t.id, marks=_marks(t.category, t.name)) for t in found.tools]
+    else:
+        stress = found.target.cfg.stress.tools
+        cats = sorted({t.category for t in found.tools if t.name in stress})
+        params = [pytest.param(c, id=c, marks=_marks(c, c)) for c in cats]
+        if not params:
+            params = [_skip_param("no stress tools configured; list safe tools in [tool.autoheal.mcp.stress] tools")]
+    metafunc.parametrize(name, params)
+
+
+@pytest.fixture(scope="session")
+def mcp(request: pytest.FixtureRequest) -> Iterator[Discovery]:
+    """This worker's discovery and its open server session."""
+    try:
+        found = discovered(request.config)
+    except ConfigUnavailable as exc:
+        pytest.skip(str(exc))
+    yield found
+    mcp_discovery.close_all()
+
+
+@pytest.fixture
+def tool_target(request: pytest.FixtureRequest, autoheal_record: Any) -> None:
+    """Name the checked tool and its category in the test's failure record."""
+    item = request.node
+    for key in ("target", "category"):
+        marker = item.get_closest_marker(key)
+        if marker and marker.args:
+            setattr(autoheal_record, key, marker.args[0])

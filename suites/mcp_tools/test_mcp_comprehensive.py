@@ -1,0 +1,32 @@
+"""comprehensive: every safe tool is called (config examples, else minimal arguments from its input
+schema) under a timeout; protocol errors, crash text and output-schema violations fail the test."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_autoheal.components.mcp_tools.arguments import CannotGenerate
+from pytest_autoheal.components.mcp_tools.checks import arguments_for, call_tool, safety
+
+pytestmark = [pytest.mark.component("mcp_tools"), pytest.mark.level("comprehensive")]
+
+
+def test_tool_call(mcp, served_tool, tool_target, autoheal_record):
+    cfg = mcp.target.cfg
+    reason = safety(served_tool, cfg.allow_destructive, cfg.skip_tools)
+    if reason:
+        pytest.skip(reason)
+    try:
+        calls = arguments_for(served_tool, cfg.examples)
+    except CannotGenerate as exc:
+        pytest.skip(f"{served_tool.name}: {exc}; add an example in [tool.autoheal.mcp.examples]")
+    session, restarted = mcp.live_session()
+    if restarted:
+        autoheal_record.extras["server_restarted"] = True
+    for arguments, source in calls:
+        outcome = call_tool(session, served_tool, arguments, source)
+        autoheal_record.metrics.setdefault("call_ms", []).append(round(outcome.seconds * 1000, 2))
+        if outcome.failure is not None:
+            raise outcome.failure
+        if outcome.validation_answer is not None:
+            autoheal_record.metrics["validation_answer"] = outcome.validation_answer
