@@ -19,6 +19,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 _TIMESTAMP = re.compile(r"^\ufeff?\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z ?")
 _GROUP = re.compile(r"^(?:##\[group\]|::group::)(?P<title>.*)$")
 _ENDGROUP = re.compile(r"^(?:##\[endgroup\]|::endgroup::)\s*$")
+# ``gh run view --log-failed`` prefixes each line with the job and step names, tab-separated.
+_GH_CLI = re.compile(r"^(?P<job>[^\t]+)\t(?P<step>[^\t]*)\t(?P<rest>\ufeff?\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z ?.*)$")
 _ERROR = re.compile(r"^(?:##\[error\]|::error(?: [^:]*)?::)(?P<msg>.*)$")
 
 _SESSION_START = re.compile(r"^=+ test session starts =+$")
@@ -97,6 +99,10 @@ def clean_lines(text: str) -> list[LogLine]:
     out: list[LogLine] = []
     step = ""
     for number, raw in enumerate(text.splitlines(), 1):
+        gh = _GH_CLI.match(raw)
+        if gh:
+            step = f"{gh.group('job')} / {gh.group('step')}"
+            raw = gh.group("rest")
         line = _ANSI.sub("", _TIMESTAMP.sub("", raw, count=1)).rstrip("\r")
         m = _GROUP.match(line)
         if m:
@@ -530,11 +536,10 @@ def _npm_failure(lines: list[LogLine]) -> list[LogFailure]:
     if not npm:
         return []
     message = "\n".join(m.group("msg") for ln in npm if (m := _NPM.match(ln.text)) and m.group("msg").strip())
-    code = re.search(r"^code (\S+)", message, re.M)
     return [
         LogFailure(
             name="",
-            type=f"npm {code.group(1)}" if code else "NpmError",
+            type="NpmError",
             message=message,
             frames=[],
             text=message,

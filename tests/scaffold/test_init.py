@@ -1,0 +1,256 @@
+"""`autoheal init` in a real git repository; every workflow it writes passes real actionlint."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_autoheal.config import load_config
+from pytest_autoheal.scaffold import render_workflows
+
+ROOT = Path(__file__).resolve().parents[2]
+# The command that wrote this repository's own .github/workflows (README, "autoheal init").
+REPO_INIT_ARGS = [
+    "--install",
+    'pip install -e ".[all]" -e examples/demo_platform',
+    "--component",
+    "cli",
+    "--component",
+    "mcp_tools",
+    "--component",
+    "js_sdk",
+    "--component",
+    "dashboard",
+]
+
+PROJECT = """# The shop platform.
+[project]
+name = "shop"
+version = "1.0"
+
+[tool.ruff]
+line-length = 100  # keep this comment
+"""
+
+CONFIGURED = """
+[tool.autoheal]
+report_dir = "autoheal-reports"
+in_app = ["src"]
+
+[tool.autoheal.cli]
+variants = [{ module = "shop" }]
+
+[tool.autoheal.mcp]
+command = ["shop-mcp"]
+tools_dir = "src/shop/tools"
+
+[tool.autoheal.js_sdk]
+files = ["web/sdk/*.js"]
+tests = ["web/tests/*.test.cjs"]
+
+[tool.autoheal.dashboard]
+command = ["shop-web", "--port", "{port}"]
+pages = ["/"]
+"""
+
+MONITORS = {
+    "autoheal-cli.yml": ("Monitor: CLI", "0 4 * * *"),
+    "autoheal-mcp-tools.yml": ("Monitor: MCP tools", "0 6 * * *"),
+    "autoheal-js-sdk.yml": ("Monitor: JS SDK", "0 5 * * *"),
+    "autoheal-dashboard.yml": ("Monitor: dashboard", "0 2 * * *"),
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True, timeout=60).stdout
+
+
+def init(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_autoheal", "init", "--repo-dir", str(repo), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "dev@example.invalid")
+    git(repo, "config", "user.name", "dev")
+    (repo / "pyproject.toml").write_text(PROJECT + CONFIGURED)
+    for category in ("pdf_tools", "math_tools"):
+        folder = repo / "src" / "shop" / "tools" / category
+        folder.mkdir(parents=True)
+        (folder / "tool.py").write_text("def run():\n    return 1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "shop")
+    return repo
+
+
+def workflows(repo: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted((repo / ".github" / "workflows").glob("*.yml"))}
+
+
+def test_init_writes_monitors_and_autofix_that_pass_actionlint(repo: Path, actionlint: Callable[..., list[dict[str, Any]]]) -> None:
+    done = init(repo)
+    assert done.returncode == 0, done.stderr
+    files = workflows(repo)
+    assert set(files) == {*MONITORS, "autoheal-autofix.yml"}
+    assert actionlint(*sorted((repo / ".github" / "workflows").glob("*.yml"))) == []
+    for name, (title, cron) in MONITORS.items():
+        text = files[name]
+        assert f'name: "{title}"' in text
+        assert f'- cron: "{cron}"' in text
+        assert "workflow_dispatch:" in text and "level:" in text and "category:" in text
+        assert "pull_request:" in text and "paths:" in text
+        assert "actions/upload-artifact@v4" in text and "if: always()" in text
+        assert '"src/**"' in text
+    assert '"src/shop/tools/**"' in files["autoheal-mcp-tools.yml"]
+    assert "fromJSON(needs.categories.outputs.list)" in files["autoheal-mcp-tools.yml"]
+    assert 'TOOLS_DIR: "src/shop/tools"' in files["autoheal-mcp-tools.yml"]
+    assert '"web/sdk/*.js"' in files["autoheal-js-sdk.yml"] and "actions/setup-node@v4" in files["autoheal-js-sdk.yml"]
+    assert "chromium" in files["autoheal-dashboard.yml"] and "chromium" not in files["autoheal-cli.yml"]
+    autofix = files["autoheal-autofix.yml"]
+    assert "workflow_run:" in autofix and "types: [completed]" in autofix
+    assert "github.event.workflow_run.conclusion == 'failure'" in autofix
+    assert sorted(re.findall(r'^      - "(Monitor: [^"]+)"$', autofix, re.M)) == sorted(t for t, _ in MONITORS.values())
+    assert "run-id: ${{ github.event.workflow_run.id }}" in autofix
+    assert 'autoheal heal --reports "${dirs[@]}" --repo "$GITHUB_REPOSITORY"' in autofix
+    assert "pip install -e ." in autofix
+    # The existing [tool.autoheal] is kept byte for byte; git sees only the new workflow files.
+    assert (repo / "pyproject.toml").read_text() == PROJECT + CONFIGURED
+    status = git(repo, "status", "--porcelain", "--untracked-files=all").splitlines()
+    assert sorted(status) == sorted(f"?? .github/workflows/{n}" for n in files)
+
+
+def test_mcp_category_matrix_step_lists_the_tools_folders(repo: Path) -> None:
+    assert init(repo).returncode == 0
+    text = workflows(repo)["autoheal-mcp-tools.yml"]
+    script = text.split("<<'PY'\n", 1)[1].split("\n          PY", 1)[0]
+    script = "\n".join(line[10:] for line in script.splitlines())
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "WANTED": "", "TOOLS_DIR": "src/shop/tools"},
+    )
+    assert out.stdout.strip() == 'list=["math_tools", "pdf_tools"]', out.stderr
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "WANTED": " pdf_tools, ", "TOOLS_DIR": "src/shop/tools"},
+    )
+    assert out.stdout.strip() == 'list=["pdf_tools"]', out.stderr
+
+
+def test_second_init_changes_nothing(repo: Path) -> None:
+    assert init(repo).returncode == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "workflows")
+    again = init(repo)
+    assert again.returncode == 0, again.stderr
+    assert [line.split()[0] for line in again.stdout.splitlines()] == ["kept"] + ["unchanged"] * 5
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_edited_workflow_is_kept_unless_forced(repo: Path) -> None:
+    assert init(repo).returncode == 0
+    path = repo / ".github" / "workflows" / "autoheal-cli.yml"
+    edited = path.read_text().replace("timeout-minutes: 30", "timeout-minutes: 50")
+    path.write_text(edited)
+    refused = init(repo)
+    assert refused.returncode == 1
+    assert "refused   .github/workflows/autoheal-cli.yml" in refused.stdout
+    assert "run again with --force" in refused.stderr
+    assert path.read_text() == edited
+    forced = init(repo, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "replaced  .github/workflows/autoheal-cli.yml" in forced.stdout
+    assert "timeout-minutes: 30" in path.read_text()
+
+
+def test_unedited_workflow_follows_new_options(repo: Path) -> None:
+    assert init(repo).returncode == 0
+    updated = init(repo, "--python", "3.13", "--branch", "main", "--branch", "release")
+    assert updated.returncode == 0, updated.stderr
+    text = workflows(repo)["autoheal-cli.yml"]
+    assert 'python-version: "3.13"' in text and 'branches: ["main", "release"]' in text
+    assert updated.stdout.count("updated") == 5
+
+
+def test_init_adds_a_starter_config_without_touching_the_rest(tmp_path: Path) -> None:
+    repo = tmp_path / "plain"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "pyproject.toml").write_text(PROJECT)
+    done = init(repo)
+    assert done.returncode == 0, done.stderr
+    text = (repo / "pyproject.toml").read_text()
+    assert text.startswith(PROJECT)
+    data = tomllib.loads(text)
+    assert data["tool"]["ruff"] == {"line-length": 100} and data["project"]["name"] == "shop"
+    assert load_config(repo).report_dir == "autoheal-reports"
+    assert "no component in [tool.autoheal] yet" in done.stdout
+    assert not (repo / ".github").exists()
+    again = init(repo)
+    assert (repo / "pyproject.toml").read_text() == text and again.returncode == 0
+
+
+def test_init_creates_pyproject_when_there_is_none(tmp_path: Path) -> None:
+    done = init(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "created   pyproject.toml" in done.stdout
+    assert tomllib.loads((tmp_path / "pyproject.toml").read_text())["tool"]["autoheal"]["report_dir"] == "autoheal-reports"
+
+
+def test_broken_existing_config_is_one_message(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.autoheal]\nreport_dri = "x"\n')
+    done = init(tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("tool.autoheal.report_dri: unknown key")
+    assert not (tmp_path / ".github").exists()
+
+
+def test_actionlint_reports_a_broken_workflow(tmp_path: Path, actionlint: Callable[..., list[dict[str, Any]]]) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on:\n  workflow_run:\n    workflows: [x]\n    types: [finished]\n"
+        "jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.evnt.workflow_run.id }}\n"
+    )
+    kinds = {p["kind"] for p in actionlint(bad)}
+    assert {"events", "expression"} <= kinds, kinds
+
+
+def test_this_repos_workflows_are_what_init_writes_and_pass_actionlint(actionlint: Callable[..., list[dict[str, Any]]]) -> None:
+    folder = ROOT / ".github" / "workflows"
+    cfg = load_config(ROOT)
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    expected = render_workflows(
+        data["tool"]["autoheal"],
+        base_dir=ROOT,
+        components=["cli", "mcp_tools", "js_sdk", "dashboard"],
+        python="3.12",
+        install=[REPO_INIT_ARGS[1]],
+        branches=["main"],
+        tools_dir=cfg.mcp.tools_dir if cfg.mcp else None,
+    )
+    current = {p.name: p.read_text() for p in folder.glob("autoheal-*.yml")}
+    refresh = "refresh them with: autoheal init " + " ".join(f"'{a}'" if " " in a else a for a in REPO_INIT_ARGS)
+    assert current == expected, refresh
+    assert actionlint(*sorted(folder.glob("*.yml"))) == []
