@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_autoheal.components.cli.discover import CliTarget, Subcommand, discover_subcommands, resolve_targets
+from pytest_autoheal.components.cli.discover import CliTarget, Subcommand, discover_subcommands_shared, resolve_targets
 from pytest_autoheal.plugin import autoheal_session
 
+# Shared by the xdist workers of one run (keyed by run id) so they collect the same subcommands.
+DISCOVERY_CACHE = Path(tempfile.gettempdir()) / "autoheal-cli-discovery"
 _TARGETS = pytest.StashKey[list[CliTarget]]()
 _SUBCOMMANDS = pytest.StashKey[dict[int, list[Subcommand]]]()
 NO_EXAMPLES = "no [[tool.autoheal.cli.examples]] configured"
@@ -33,7 +37,9 @@ def _subcommands(config: pytest.Config, target: CliTarget) -> list[Subcommand]:
     key = id(target)
     if key not in cache:
         session = autoheal_session(config)
-        cache[key] = discover_subcommands(target, session.cfg.cli.timeout) if session and session.cfg.cli else []
+        if session is None or session.cfg.cli is None:
+            return []
+        cache[key] = discover_subcommands_shared(target, session.cfg.cli.timeout, DISCOVERY_CACHE, str(session.run["id"]))
     return cache[key]
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import sys
+import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -171,3 +173,23 @@ def discover_subcommands(target: CliTarget, timeout: float) -> list[Subcommand]:
 
     walk((), 0)
     return found
+
+
+def discover_subcommands_shared(target: CliTarget, timeout: float, cache_dir: Path, run_id: str) -> list[Subcommand]:
+    """:func:`discover_subcommands` done once per run: xdist workers must collect the same tests, so they share one answer."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    key = f"cli-subcommands-{run_id}-{target.index}-{target.name}".replace("/", "_").replace(" ", "_")
+    path = cache_dir / f"{key}.json"
+    with open(cache_dir / "cli-subcommands.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if path.is_file():
+                return [Subcommand(tuple(p)) for p in json.loads(path.read_text("utf-8"))]
+            found = discover_subcommands(target, timeout)
+            path.write_text(json.dumps([list(s.path) for s in found]), "utf-8")
+            for old in cache_dir.glob("cli-subcommands-*.json"):
+                if old.stat().st_mtime < time.time() - 86400:
+                    old.unlink(missing_ok=True)
+            return found
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
