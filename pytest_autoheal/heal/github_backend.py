@@ -116,7 +116,7 @@ class GithubBackend:
         def fetch() -> list[Issue]:
             out = []
             for obj in self._repo.get_issues(state="all", labels=[label], sort="created", direction="asc"):
-                if obj.pull_request is None:
+                if not _is_pull(obj):
                     self._issues[obj.number] = obj
                     out.append(_issue(obj))
             return out
@@ -130,7 +130,7 @@ class GithubBackend:
             if exc.status in (404, 410):
                 return None
             raise
-        if obj.pull_request is not None:
+        if _is_pull(obj):
             return None
         self._issues[number] = obj
         return _issue(obj)
@@ -187,6 +187,11 @@ class GithubBackend:
         issue = self._issue_obj(number)
         self._call(lambda: issue.add_to_assignees(*logins))
         return [a.login for a in issue.assignees]
+
+
+def _is_pull(obj: Any) -> bool:
+    # Reading ``pull_request`` on a plain issue makes PyGithub fetch the whole issue again; the URL says it for free.
+    return "/pull/" in (obj.html_url or "")
 
 
 def _message(exc: Any) -> str:

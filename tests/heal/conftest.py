@@ -42,7 +42,7 @@ def make_records(report_dir: Path, *, fingerprints: int, records: int, run_id: s
                 level="comprehensive",
                 outcome="flaky" if flaky else "failed",
             ),
-            error=ErrorInfo(type="ToolError", message=f"tool_{k} failed with code {i} at 0x{i:x}"),
+            error=ErrorInfo(type="ToolError", message=f"tool_{k} failed: upstream returned an empty result"),
             run={"id": run_id, "workflow": "MCP Tools Monitoring", "url": f"http://github.test/{REPO}/actions/runs/{run_id}", **run},
         )
         record["flaky"] = flaky

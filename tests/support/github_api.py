@@ -50,6 +50,7 @@ class Request:
     headers: dict[str, str]
     body: str
     status: int = 0
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def write(self) -> bool:

@@ -1,0 +1,108 @@
+"""The offline backend: issues and PRs as files, branches and commits as real git objects."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_autoheal import runner
+from tests.heal.conftest import make_records, run_heal
+
+
+def git(repo: Path, *args: str) -> str:
+    result = runner.run(["git", "-C", str(repo), *args], timeout=30)
+    assert result.ok, result.describe()
+    return result.text().strip()
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "platform"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "dev@example.test")
+    git(repo, "config", "user.name", "dev")
+    (repo / "app.py").write_text("print('hello')\n")
+    git(repo, "add", "app.py")
+    git(repo, "commit", "-q", "-m", "first")
+    return repo
+
+
+def test_local_backend_makes_real_git_branches_with_the_record_and_leaves_the_worktree_alone(
+    git_repo: Path, heal_config, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    records = make_records(reports, fingerprints=2, records=6)
+    head = git(git_repo, "rev-parse", "HEAD")
+    cfg = heal_config()
+    assert run_heal("--reports", reports, "--config", cfg, "--backend", "local", "--local-repo", git_repo) == 0
+    branches = git(git_repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/autofix/").splitlines()
+    assert len(branches) == 2
+    store = git_repo / ".git" / "autoheal"
+    issues = sorted((json.loads(p.read_text()) for p in (store / "issues").glob("*.json")), key=lambda d: d["number"])
+    pulls = [json.loads(p.read_text()) for p in (store / "pulls").glob("*.json")]
+    assert [i["number"] for i in issues] == [1, 3] and len(pulls) == 2
+    fingerprints = {r["fingerprint"]["hash"] for r in records}
+    for issue in issues:
+        branch = next(b for b in branches if f"-issue-{issue['number']}-" in b)
+        assert branch.startswith("autofix/workflow-1001-issue-")
+        committed = json.loads(git(git_repo, "show", f"{branch}:.autoheal/issue-{issue['number']}.json"))
+        assert committed["fingerprint"]["hash"] in fingerprints
+        assert git(git_repo, "rev-parse", f"{branch}^") == head
+        assert git(git_repo, "log", "-1", "--format=%an", branch) == "autoheal"
+        pull = next(p for p in pulls if p["head"] == branch)
+        assert pull["draft"] and pull["body"].startswith(f"Fixes #{issue['number']}") and "@copilot" in pull["body"]
+    assert git(git_repo, "rev-parse", "HEAD") == head
+    assert git(git_repo, "status", "--porcelain") == ""
+    assert git(git_repo, "symbolic-ref", "--short", "HEAD") == "main"
+    assert run_heal("--reports", reports, "--config", cfg, "--backend", "local", "--local-repo", git_repo) == 0
+    assert len(list((store / "issues").glob("*.json"))) == 2
+    assert len(git(git_repo, "for-each-ref", "refs/heads/autofix/").splitlines()) == 2
+
+
+def test_records_from_a_real_pytest_run_are_healed_into_the_local_backend(pytester: pytest.Pytester, git_repo: Path, heal_config) -> None:
+    pytester.makepyfile(
+        test_platform="""
+        import pytest
+
+        def divide(a, b):
+            return a / b
+
+        @pytest.mark.parametrize("n", [1, 2, 3])
+        def test_ratio(n):
+            assert divide(n, 0)
+
+        def test_lookup():
+            {}["missing"]
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "autoheal", "--autoheal-dir=reports")
+    result.assert_outcomes(failed=4)
+    reports = pytester.path / "reports"
+    assert len(list((reports / "records").glob("*.json"))) == 4
+    proc = runner.run(
+        [
+            Path(sys.executable).parent / "autoheal",
+            "heal",
+            "--reports",
+            reports,
+            "--config",
+            heal_config(),
+            "--backend",
+            "local",
+            "--local-repo",
+            git_repo,
+        ],
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.describe()
+    assert "4 record(s) in 1 report dir(s): 2 fingerprint(s)" in proc.text()
+    issues = [json.loads(p.read_text()) for p in (git_repo / ".git" / "autoheal" / "issues").glob("*.json")]
+    titles = sorted(i["title"] for i in issues)
+    assert len(titles) == 2 and titles[0].startswith("Fix KeyError") and titles[1].startswith("Fix ZeroDivisionError")
+    zde = next(i for i in issues if "ZeroDivisionError" in i["title"])
+    assert "Occurrences**: 3 in 1 run(s)" in zde["body"] and len(re.findall(r"^- `.*::test_ratio\[", zde["body"], re.M)) == 3
