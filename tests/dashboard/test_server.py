@@ -1,0 +1,77 @@
+"""Starting the dashboard: config errors, a server that dies at start, and Ctrl-C stopping it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .conftest import SUITE, bad_site_command, run_suite, toml_value
+
+
+def test_command_without_port_placeholder_is_one_config_error(pytester: pytest.Pytester) -> None:
+    result, records, _ = run_suite(pytester, {"command": ["my-dashboard", "--port", "8000"]}, "--autoheal-level=smoke")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*autoheal.toml: dashboard: *command needs a {port} placeholder, or give base_url*"])
+    assert "Traceback" not in result.stderr.str() and records == []
+
+
+def test_dashboard_that_dies_at_start_gives_a_record_with_its_own_exception(pytester: pytest.Pytester) -> None:
+    script = pytester.path / "dies.py"
+    script.write_text("import sys\n\ndef load_routes(path):\n    return open(path).read()\n\nload_routes('/nonexistent/routes.yaml')\n")
+    cfg = {"command": [sys.executable, str(script), "{port}"], "ready_timeout": 10, "pages": ["/"]}
+    result, records, _ = run_suite(pytester, cfg, "--autoheal-level=smoke")
+    result.assert_outcomes(errors=1, skipped=1)
+    assert {r["error"]["type"] for r in records} == {"FileNotFoundError"}
+    assert all(any(f["function"] == "load_routes" for f in r["error"]["frames"]) for r in records)
+    assert records[0]["test"]["phase"] == "setup"
+
+
+def test_ctrl_c_stops_the_dashboard(pytester: pytest.Pytester) -> None:
+    cfg = pytester.path / "autoheal.toml"
+    cfg.write_text(
+        f"[dashboard]\ncommand = {toml_value(bad_site_command())}\nready_path = '/clean'\npages = ['/hang.js']\nrequest_timeout = 120\n"
+    )
+    (pytester.path / "pytest.ini").write_text("[pytest]\n")
+    report = pytester.path / "reports"
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(SUITE),
+        f"--autoheal-config={cfg}",
+        f"--autoheal-dir={report}",
+        f"--rootdir={pytester.path}",
+    ]
+    argv += [f"-c={pytester.path / 'pytest.ini'}", "-p", "no:cacheprovider", "--autoheal-level=smoke", "-k", "test_page_answers"]
+    proc = subprocess.Popen(argv, cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = report / "logs" / "dashboard-main.log"
+    pid = None
+    deadline = time.monotonic() + 60
+    while pid is None and time.monotonic() < deadline:
+        m = re.search(r"bad site pid (\d+)", log.read_text() if log.exists() else "")
+        pid = int(m.group(1)) if m else None
+        time.sleep(0.1)
+    try:
+        assert pid is not None, "the dashboard did not start"
+        time.sleep(1.0)  # the test is now blocked on the endless response
+        os.kill(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+        out = proc.stdout.read().decode() if proc.stdout else ""
+        assert "KeyboardInterrupt" in out
+        for _ in range(50):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"dashboard pid {pid} still runs after Ctrl-C")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
