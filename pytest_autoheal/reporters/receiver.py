@@ -11,7 +11,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -23,7 +23,7 @@ from .. import store
 from ..classify import facts_from_text
 from ..context import run_context
 from ..fingerprint import fingerprint
-from ..frames import Frame, module_from_path
+from ..frames import Frame, is_in_app, module_from_path
 from ..record import ErrorInfo, TestInfo, build_record, note_occurrence, write_record
 
 ENDPOINT = "/api/report-error"
@@ -36,8 +36,8 @@ CONTENT_TYPES = ("application/json", "text/plain")
 _FIELD_LIMITS = {"type": 200, "message": 8_000, "stack": 32_000, "url": 2_000, "userAgent": 500, "timestamp": 64}
 _TYPE_NAME = re.compile(r"^[A-Za-z_$][\w$.]{0,199}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# V8 ("    at fn (url:1:2)", "    at url:1:2") and Firefox/Safari ("fn@url:1:2") stack lines.
-_V8_FRAME = re.compile(r"^\s*at (?:(?P<func>.+?) \((?P<loc1>.+)\)|(?P<loc2>\S+))\s*$")
+# V8 ("    at fn (url:1:2)", "    at url:1:2", node's TAP drops the "at") and Firefox/Safari ("fn@url:1:2").
+_V8_FRAME = re.compile(r"^\s*(?:at )?(?:(?P<func>[^()@]+?) \((?P<loc1>[^()]+)\)|(?P<loc2>\S+))\s*$")
 _GECKO_FRAME = re.compile(r"^\s*(?P<func>[^@\s]*)@(?P<loc>.+)$")
 _LOCATION = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
 _NOT_IN_APP = ("node_modules/", "error-reporter.js", "error-reporter.mjs", "chrome-extension://", "moz-extension://", "node:")
@@ -198,30 +198,37 @@ def record_from_report(report: Mapping[str, Any], *, component: str, run: Mappin
     return build_record(test=test, error=error, run=run, facts=facts, source="browser", record_id_salt=salt)
 
 
-def js_frames(stack: str) -> list[Frame]:
-    """Frames of a JavaScript stack (V8 or Firefox/Safari format), outermost first like Python's."""
+def js_frames(stack: str, roots: Sequence[str | Path] = ()) -> list[Frame]:
+    """Frames of a JavaScript stack (V8 or Firefox/Safari format), outermost first like Python's.
+
+    URLs are named by their path (``/static/app.js`` → ``static.app``), files by ``roots``.
+    """
     frames: list[Frame] = []
     for line in (stack or "").splitlines()[:100]:
-        m = _V8_FRAME.match(line)
-        if m:
-            func, loc = m.group("func") or "<anonymous>", m.group("loc1") or m.group("loc2")
+        gecko = None if line.lstrip().startswith("at ") else _GECKO_FRAME.match(line)
+        if gecko:
+            func, loc = gecko.group("func") or "<anonymous>", gecko.group("loc")
         else:
-            m = _GECKO_FRAME.match(line)
+            m = _V8_FRAME.match(line)
             if not m:
                 continue
-            func, loc = m.group("func") or "<anonymous>", m.group("loc")
+            func, loc = m.group("func") or "<anonymous>", m.group("loc1") or m.group("loc2")
         lm = _LOCATION.match(loc.strip())
         if not lm:
             continue
-        frames.append(_frame(func.removeprefix("async "), lm.group("file"), int(lm.group("line"))))
+        frames.append(_frame(func.removeprefix("async ").strip(), lm.group("file"), int(lm.group("line")), roots))
     return frames[::-1]
 
 
-def _frame(function: str, file: str, line: int | None) -> Frame:
+def _frame(function: str, file: str, line: int | None, roots: Sequence[str | Path] = ()) -> Frame:
     parts = urlsplit(file)
-    path = parts.path if parts.scheme in ("http", "https", "file") else file
+    is_url = parts.scheme in ("http", "https")
+    path = parts.path if is_url or parts.scheme == "file" else file
+    module = module_from_path(path.lstrip("/")) if is_url else module_from_path(path, roots)
     in_app = bool(path) and not any(marker in file for marker in _NOT_IN_APP) and not file.startswith("<")
-    return Frame(module=module_from_path(path.lstrip("/")), function=function, file=path, line=line, source="", in_app=in_app)
+    if in_app and roots and not is_url:
+        in_app = is_in_app(path, roots)
+    return Frame(module=module, function=function, file=path, line=line, source="", in_app=in_app)
 
 
 def _page_path(url: str) -> str:
