@@ -69,7 +69,7 @@ def failure(
 ) -> TargetFailure:
     """The most precise description of a bad run: timeout, signal, the CLI's traceback, or the plain mismatch."""
     shown = target.display(*args)
-    extras = extras_of(target, result, **more)
+    extras = extras_of(target, result, check=problem, **more)
     streams = {"stdout": result.stdout, "stderr": result.stderr}
     if result.timed_out:
         return TargetFailure(
