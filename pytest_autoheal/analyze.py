@@ -170,9 +170,8 @@ def _pytest_record(f: PytestFailure, run: dict[str, Any], patterns: Sequence[Any
 def _other_record(f: LogFailure, run: dict[str, Any], patterns: Sequence[Any], log_name: str, now: str) -> dict[str, Any]:
     step = f.step or "log"
     nodeid = f"{step} :: {f.name}" if f.name else step
-    facts = facts_for(f.type, f.message)
-    if f.kind == "node" and f.type in ("Error", "TypeError", "ReferenceError", "RangeError", "SyntaxError"):
-        facts.bases = (f.type,)
+    # A JavaScript TypeError is not Python's: its facts are its name alone, as the JS SDK suite gives them.
+    facts = facts_from_text(f.type, f.message) if f.kind in ("node", "tap") else facts_for(f.type, f.message)
     frames: list[Frame] = f.frames
     test = TestInfo(nodeid=nodeid, phase="runtime", outcome="failed")
     extras = {"log": {"file": log_name, "line": f.line, "step": f.step or None, "kind": f.kind}}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .frames import Frame, is_in_app, module_from_path, parse_python_traceback
+from .reporters.receiver import js_frames
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 _TIMESTAMP = re.compile(r"^\ufeff?\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z ?")
@@ -466,22 +467,11 @@ def _node_errors(lines: list[LogLine], roots: Sequence[str | Path]) -> list[LogF
     while k < len(lines):
         m = _NODE_ERROR.match(lines[k].text.strip())
         if m and k + 1 < len(lines) and _NODE_AT.match(lines[k + 1].text):
-            frames = []
             j = k + 1
-            while j < len(lines) and (am := _NODE_AT.match(lines[j].text)):
-                file = re.sub(r"^file://", "", am.group("file"))
-                in_app = is_in_app(file, roots) and not file.startswith("node:") and "node_modules" not in file
-                frames.append(
-                    Frame(
-                        module=module_from_path(file, roots),
-                        function=(am.group("func") or "<anonymous>").strip(),
-                        file=file,
-                        line=int(am.group("line")),
-                        source="",
-                        in_app=in_app,
-                    )
-                )
+            while j < len(lines) and _NODE_AT.match(lines[j].text):
                 j += 1
+            # The JS SDK suite and the /api/report-error receiver read stacks with js_frames: same frames, same fingerprint.
+            frames = js_frames("\n".join(ln.text for ln in lines[k + 1 : j]), roots)
             start = max(0, k - 5)
             text = "\n".join(ln.text for ln in lines[start:j])
             out.append(
@@ -489,7 +479,7 @@ def _node_errors(lines: list[LogLine], roots: Sequence[str | Path]) -> list[LogF
                     name="",
                     type=m.group("type").split(" ")[0],
                     message=m.group("msg"),
-                    frames=list(reversed(frames)),
+                    frames=frames,
                     text=text,
                     kind="node",
                     line=lines[k].number,

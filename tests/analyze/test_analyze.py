@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from pytest_autoheal import store
+from pytest_autoheal.classify import classify, facts_from_text
 from pytest_autoheal.fingerprint import fingerprint
 from pytest_autoheal.frames import parse_python_traceback
 from pytest_autoheal.logparse import clean_lines
 from pytest_autoheal.record import validation_errors
+from pytest_autoheal.reporters.receiver import js_frames
 
 CALC = """
 import json
@@ -327,9 +329,13 @@ def test_non_pytest_steps_become_records(tmp_path: Path) -> None:
 
     js_record = records["Run node web/render.js"]
     assert js_record["error"]["type"] == "TypeError"
-    assert js_record["classification"]["class"] == "js_error"
-    assert [f["function"] for f in js_record["error"]["frames"]][-2:] == ["main", "render"]
+    assert [f["function"] for f in js_record["error"]["frames"]] == ["Object.<anonymous>", "main", "render"]
     assert js_record["error"]["frames"][-1]["module"] == "web.render"
+    # What the JS SDK suite records for the same stack (it reads stacks with js_frames).
+    stack = node.stderr[node.stderr.index("    at ") :]
+    frames = js_frames(stack, [str(tmp_path)])
+    assert js_record["fingerprint"] == fingerprint("TypeError", js_record["error"]["message"], frames).to_dict()
+    assert js_record["classification"]["class"] == classify(facts_from_text("TypeError", js_record["error"]["message"])).cls
 
     assert records["Run npm run build"]["error"]["type"] == "NpmError"
     assert "build" in records["Run npm run build"]["error"]["message"]
@@ -366,3 +372,24 @@ def test_log_without_failures_writes_nothing(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert "no failure found" in done.stdout
     assert not list((tmp_path / "out").glob("records/*.json"))
+
+
+def test_gh_cli_failed_log_on_stdin_gives_the_same_records(pytester: pytest.Pytester) -> None:
+    plugin, _, _ = run_and_analyze(pytester)
+    output = (pytester.path / "job.log").read_text().splitlines()
+    # `gh run view --log-failed` prints "<job>\t<step>\t<timestamped line>".
+    gh_form = "".join(f"monitor (pdf_tools)\tMonitor mcp_tools\t{line}\n" for line in output)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_autoheal", "analyze", "-", "--out", "gh-reports", "--run-id", "4242", "--repo", "acme/shop"],
+        cwd=pytester.path,
+        input=gh_form,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    from_gh = read_records(pytester.path / "gh-reports")
+    assert {k: r["fingerprint"]["hash"] for k, r in from_gh.items()} == {k: r["fingerprint"]["hash"] for k, r in plugin.items()}
+    some = from_gh[("test_sample.py::test_zero", "call")]
+    assert some["run"]["id"] == "4242" and some["run"]["repository"] == "acme/shop"
+    assert some["error"]["extras"]["log"]["step"] == "monitor (pdf_tools) / Monitor mcp_tools"
