@@ -65,7 +65,9 @@ class ServerThread:
         self.thread.join(10)
 
 
-def start_receiver(kind: str, report_dir: Path, *, limiter: RateLimiter | None = None, component: str = "dashboard") -> tuple[Receiver, ServerThread]:
+def start_receiver(
+    kind: str, report_dir: Path, *, limiter: RateLimiter | None = None, component: str = "dashboard"
+) -> tuple[Receiver, ServerThread]:
     limiter = limiter or RateLimiter(per_minute=6000, burst=1000)
     factory = asgi_app if kind == "asgi" else wsgi_app
     server = ServerThread(factory(report_dir, component=component, limiter=limiter), kind)

@@ -114,7 +114,9 @@ BAD_BODIES = [
     ),
     pytest.param(b"[" * 100_000, "application/json", 413, "limit", id="brackets-oversized"),
     pytest.param(json.dumps({"type": "E", "message": "m" * 9000}).encode(), "application/json", 400, "'message'", id="long-message"),
-    pytest.param(json.dumps({"type": "E", "message": "x" * (MAX_BODY_BYTES + 10)}).encode(), "application/json", 413, "limit", id="oversized"),
+    pytest.param(
+        json.dumps({"type": "E", "message": "x" * (MAX_BODY_BYTES + 10)}).encode(), "application/json", 413, "limit", id="oversized"
+    ),
 ]
 
 

@@ -310,6 +310,7 @@
       return;
     }
     if (status >= 200 && status < 300) {
+      // Only the next back-off step starts over; a wait the server asked for still holds.
       this.backoffMs = 0;
       this.stats.sent += 1;
     } else {
