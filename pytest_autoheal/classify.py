@@ -59,6 +59,7 @@ class Pattern:
     confidence: float
     root_cause: str | None = None
     fix: str | None = None
+    configured: bool = False
 
 
 @dataclass
@@ -102,7 +103,10 @@ def _pattern(p: Mapping[str, Any]) -> Pattern:
 
 def compile_patterns(extra: Iterable[Mapping[str, Any]] = ()) -> list[Pattern]:
     """Configured patterns first (they are more specific to the project), then the built-in ones."""
-    return [_pattern(p) for p in extra] + builtin_patterns()
+    configured = [_pattern(p) for p in extra]
+    for p in configured:
+        p.configured = True
+    return configured + builtin_patterns()
 
 
 _TIMEOUT_TYPES = {
@@ -130,6 +134,26 @@ _NETWORK_TYPES = {
 }
 _RESOURCE_TYPES = {"MemoryError", "RecursionError", "OverflowError"}
 _CONTRACT_TYPES = {"ValidationError", "SchemaError", "JSONDecodeError"}
+_RUNTIME_TYPES = {
+    "KeyError",
+    "IndexError",
+    "LookupError",
+    "TypeError",
+    "ValueError",
+    "AttributeError",
+    "ArithmeticError",
+    "ZeroDivisionError",
+    "NameError",
+    "UnboundLocalError",
+    "RuntimeError",
+    "NotImplementedError",
+    "UnicodeError",
+    "FileNotFoundError",
+    "FileExistsError",
+    "IsADirectoryError",
+    "NotADirectoryError",
+    "StopIteration",
+}
 _CONFIG_TYPES = {"ConfigError", "TOMLDecodeError", "UsageError", "ImproperlyConfigured"}
 _NETWORK_ERRNO = {_errno.ECONNREFUSED, _errno.ECONNRESET, _errno.ENETUNREACH, _errno.EHOSTUNREACH, _errno.ETIMEDOUT, _errno.ECONNABORTED}
 _RESOURCE_ERRNO = {_errno.ENOSPC, _errno.EMFILE, _errno.ENFILE, _errno.ENOMEM, _errno.EDQUOT}
@@ -207,6 +231,8 @@ def _rule(facts: Facts) -> tuple[str, float, str] | None:
         return "assertion", 0.9, "AssertionError raised by a test expectation"
     if bases & _CONTRACT_TYPES:
         return "contract", 0.8, f"exception type {facts.type}"
+    if bases & _RUNTIME_TYPES:
+        return "runtime_exception", 0.85, f"exception type {facts.type} raised by the code"
     return None
 
 
@@ -216,10 +242,17 @@ _GENERIC_FALLBACK = {"Failed": ("assertion", 0.6, "pytest.fail() called by the t
 def classify(facts: Facts, patterns: Sequence[Pattern] | None = None) -> Classification:
     patterns = builtin_patterns() if patterns is None else patterns
     values: dict[str, str] = {}
+    haystack = f"{facts.type}: {facts.message}\n{facts.text}"
+    if not facts.hint:
+        # The project's own patterns know its failures better than any generic rule.
+        for pattern in (p for p in patterns if p.configured):
+            m = pattern.regex.search(haystack)
+            if m:
+                evidence = f"configured pattern /{pattern.regex.pattern[:80]}/ matched: {m.group(0)[:160]!r}"
+                return _finish(facts, pattern.cls, pattern.confidence, [evidence], values, pattern)
     ruled = _rule(facts)
     if ruled is None:
-        haystack = f"{facts.type}: {facts.message}\n{facts.text}"
-        for pattern in patterns:
+        for pattern in (p for p in patterns if not p.configured):
             m = pattern.regex.search(haystack)
             if m:
                 values.update({k.rstrip("0123456789"): v for k, v in m.groupdict().items() if v})

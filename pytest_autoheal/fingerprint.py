@@ -26,22 +26,23 @@ _TEMPLATE_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<uuid>"),
     (
         re.compile(
-            r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?\b"
-            r"|\b\d{2}:\d{2}:\d{2}(\.\d+)?\b"
+            r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?(Z|[+-]\d{2}:?\d{2})?\b"
+            r"|\b\d{2}:\d{2}:\d{2}([.,]\d+)?\b"
             r"|\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun),? \d{1,2} \w{3} \d{4}\b"
         ),
         "<ts>",
     ),
     (re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>)]+"), "<url>"),
     (re.compile(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b"), "<email>"),
-    (re.compile(r"\[?\b[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}\]?(:\d+)?"), "<addr>"),
+    (re.compile(r"\[?(?<![\w:])(?:[0-9a-fA-F]{1,4})?(?::[0-9a-fA-F]{0,4}){2,7}(?<=[0-9a-fA-F])\]?(?::\d+)?"), "<addr>"),
     (re.compile(r"\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b"), "<addr>"),
     (re.compile(r"\b(localhost|[\w-]+(\.[\w-]+)*\.(local|internal|com|org|net|io)):\d+\b"), "<addr>"),
     (re.compile(r"(?<![\w.])(?:[A-Za-z]:\\|~?/)[^\s'\"<>:,;()\[\]]*"), "<path>"),
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
+    (re.compile(r"\bv?\d+(\.\d+){2,}\b"), "<version>"),
     (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
-    (re.compile(r"\b(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]*\d{3,}[A-Za-z0-9_-]*\b"), "<id>"),
-    (re.compile(r"(?<![\w<])[-+]?\d+(\.\d+)?(e[-+]?\d+)?(?![\w>])"), "<n>"),
+    (re.compile(r"\b(?=[A-Za-z0-9_-]*[A-Za-z_-])[A-Za-z0-9_-]*\d{4,}[A-Za-z0-9_-]*\b"), "<id>"),
+    (re.compile(r"(?<![\w<.])[-+]?\d+(\.\d+)?(e[-+]?\d+)?(?=(ms|us|ns|s|m|h|d|b|kb|mb|gb|kib|mib|gib|%)?(?![\w>]))", re.IGNORECASE), "<n>"),
 ]
 
 

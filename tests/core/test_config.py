@@ -15,7 +15,10 @@ PASSING = "def test_ok():\n    pass\n"
         ("[tool.autoheal]\nreport_dirr = 'x'\n", "*pyproject.toml: tool.autoheal.report_dirr: unknown key*"),
         ("[tool.autoheal]\nlevel = 'smoky'\n", "*pyproject.toml: tool.autoheal.level: *unknown level 'smoky'*"),
         ("[tool.autoheal.heal]\nmax_reports_per_session = 'ten'\n", "*tool.autoheal.heal.max_reports_per_session: *integer*"),
-        ("[tool.autoheal.classify]\npatterns = [{class = 'config', regex = '(unclosed'}]\n", "*tool.autoheal.classify.patterns: *pattern 0*"),
+        (
+            "[tool.autoheal.classify]\npatterns = [{class = 'config', regex = '(unclosed'}]\n",
+            "*tool.autoheal.classify.patterns: *pattern 0*",
+        ),
     ],
 )
 def test_bad_configuration_is_one_message_before_any_test(pytester: pytest.Pytester, toml: str, expected: str) -> None:

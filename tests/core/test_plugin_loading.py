@@ -16,7 +16,9 @@ def test_entry_point_autoload_writes_records(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(FAILING)
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(failed=1)
-    assert [r["test"]["nodeid"] for r in records(pytester.path / "autoheal-reports")] == ["test_entry_point_autoload_writes_records.py::test_fails"]
+    assert [r["test"]["nodeid"] for r in records(pytester.path / "autoheal-reports")] == [
+        "test_entry_point_autoload_writes_records.py::test_fails"
+    ]
 
 
 def test_dash_p_autoheal_works_with_autoload_disabled(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,14 +57,31 @@ def _selected(result: pytest.RunResult) -> set[str]:
         (["--autoheal-level=stress,browser"], {"test_mcp_stress_pdf", "test_dashboard_browser"}),
         (
             ["--autoheal-level=all"],
-            {"test_cli_smoke", "test_cli_comprehensive", "test_mcp_stress_pdf", "test_mcp_smoke_pdf", "test_mcp_smoke_ipfs", "test_dashboard_browser"},
+            {
+                "test_cli_smoke",
+                "test_cli_comprehensive",
+                "test_mcp_stress_pdf",
+                "test_mcp_smoke_pdf",
+                "test_mcp_smoke_ipfs",
+                "test_dashboard_browser",
+            },
         ),
         (["--component=cli"], {"test_cli_smoke", "test_cli_comprehensive"}),
         (["--category=pdf_tools"], {"test_mcp_stress_pdf", "test_mcp_smoke_pdf"}),
         (["--category=pdf_tools", "--autoheal-level=smoke"], {"test_mcp_smoke_pdf"}),
         (["-o", "autoheal_level=smoke", "--component=mcp_tools"], {"test_mcp_smoke_pdf", "test_mcp_smoke_ipfs"}),
-        ([], {"test_cli_smoke", "test_cli_comprehensive", "test_mcp_stress_pdf", "test_mcp_smoke_pdf", "test_mcp_smoke_ipfs",
-              "test_dashboard_browser", "test_untagged"}),
+        (
+            [],
+            {
+                "test_cli_smoke",
+                "test_cli_comprehensive",
+                "test_mcp_stress_pdf",
+                "test_mcp_smoke_pdf",
+                "test_mcp_smoke_ipfs",
+                "test_dashboard_browser",
+                "test_untagged",
+            },
+        ),
     ],
 )
 def test_filters_select_by_markers(pytester: pytest.Pytester, args: list[str], expected: set[str]) -> None:
