@@ -41,6 +41,7 @@ class Issue:
     closed_at: str | None = None
     updated_at: str | None = None
     assignees: list[str] = field(default_factory=list)
+    comments: int | None = None
 
 
 @dataclass

@@ -81,6 +81,12 @@ def main(args: argparse.Namespace) -> int:
     try:
         backend = _backend(cfg, args)
         healer = Healer(backend, cfg, args.state_dir or args.reports[0], dry_run=args.dry_run, progress=lambda m: print(m, flush=True))
+        pending = healer.journal.unfinished() if healer.journal else []
+        if pending:
+            ops = ", ".join(f"{e['op']} {str(e['fingerprint'])[:12]}" for e in pending[:5])
+            print(
+                f"heal: the previous run was cut off during {len(pending)} write(s) ({ops}); checking the repository first"
+            )
         healer.read_remote(clusters)
         plan = healer.plan(clusters)
     except (HealError, GaveUp) as exc:

@@ -221,7 +221,8 @@ class Healer:
         cached = self.cache.get(fp) or {}
         runs = {r for r in [self.marker_run.get(issue.number), *cached.get("reported_runs", [])] if r}
         seen = History(runs, cached.get("last_comment_at") if cached.get("issue") == issue.number else None)
-        if not set(cluster.run_ids) <= runs and self.backend is not None:
+        # The listing says how many comments an issue has: none means nothing to read.
+        if not set(cluster.run_ids) <= runs and self.backend is not None and issue.comments != 0:
             backend = self.backend
             for body, created_at in self._read(lambda: backend.list_comments(issue.number)):
                 for run_id, comment_fp in render.parse_occurrences(body):

@@ -30,6 +30,7 @@ def _issue(obj: Any) -> Issue:
         closed_at=_iso(obj.closed_at),
         updated_at=_iso(obj.updated_at),
         assignees=[a.login for a in obj.assignees],
+        comments=obj.comments,
     )
 
 

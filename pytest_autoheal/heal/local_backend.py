@@ -79,6 +79,7 @@ class LocalBackend:
             closed_at=d.get("closed_at"),
             updated_at=d.get("updated_at"),
             assignees=list(d.get("assignees", [])),
+            comments=len(d.get("comments", [])),
         )
 
     @staticmethod

@@ -125,6 +125,7 @@ def test_crash_right_after_creating_the_issue_is_finished_by_the_next_run(github
     assert [(e["op"], e["phase"]) for e in journal] == [("create_issue", "intent")]
     result = runner.run([autoheal, "heal", "--reports", reports, "--config", cfg], env=env, timeout=60)
     assert result.returncode == 0, result.describe()
+    assert "the previous run was cut off during 1 write(s) (create_issue" in result.text()
     assert "finish" in result.text()
     assert len(github_api.issues(REPO)) == 1
     pulls = github_api.pulls(REPO)
@@ -297,3 +298,32 @@ def test_missing_token_is_one_clear_error(tmp_path: Path, heal_config, monkeypat
     assert err == [
         "autoheal heal: GITHUB_TOKEN is not set; export a token with issues, contents and pull-requests write access, or use --dry-run"
     ]
+
+
+def test_hourly_write_budget_stops_the_run_and_the_next_run_continues(github_api: GithubApi, heal_config, tmp_path: Path, capsys) -> None:
+    reports = tmp_path / "reports"
+    make_records(reports, fingerprints=3, records=3)
+    cfg = heal_config()
+    cfg.write_text(cfg.read_text().replace("writes_per_hour = 100000", "writes_per_hour = 6"))
+    assert run_heal("--reports", reports, "--config", cfg) == 1
+    assert len(github_api.writes()) == 6
+    out = capsys.readouterr().out
+    assert "stopped: 6 writes this run (heal.writes_per_hour)" in out
+    assert len(github_api.issues(REPO)) == 2 and len(github_api.pulls(REPO)) == 1
+    # The rest (the second issue's record commit and PR, the third bug) fits the next run's budget exactly.
+    assert run_heal("--reports", reports, "--config", cfg) == 0
+    assert "the previous run was cut off" not in capsys.readouterr().out
+    assert len(github_api.issues(REPO)) == 3 and len(github_api.pulls(REPO)) == 3
+    assert len(github_api.writes()) == 12
+
+
+def test_writes_are_spaced_to_the_per_minute_limit() -> None:
+    from pytest_autoheal.heal.engine import WriteBudget
+
+    waits: list[float] = []
+    budget = WriteBudget(per_minute=3, per_hour=100, sleep=waits.append)
+    for _ in range(3):
+        budget.take()
+    assert waits == []
+    budget.take()
+    assert len(waits) == 1 and 59 < waits[0] <= 60
