@@ -179,7 +179,7 @@ def node_test_failure(test: NodeTest, run_: NodeTestRun, *, roots: Sequence[str 
     location = test.location
     where = f" ({location})" if location else ""
     return TargetFailure(
-        f"SDK test failed: {test.full_name}{where}: {test.error_type}: {test.message.splitlines()[0][:300]}",
+        f"SDK test failed: {test.full_name}{where}: {test.error_type}: {' '.join(test.message.split())[:300]}",
         error_type=test.error_type,
         message=test.message,
         frames=js_frames(test.stack, roots),
