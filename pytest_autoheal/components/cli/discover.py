@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 QUIET_ENV = {"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "100", "PAGER": "cat", "ERROR_REPORTING_ENABLED": "0"}
 MAX_DEPTH = 4
 MAX_SUBCOMMANDS = 300
+DISCOVERY_WORKERS = 4
 
 _ENTRY_POINTS_SNIPPET = (
     "import json, sys\n"
@@ -138,7 +140,6 @@ def _script_argv(name: str, value: str, python: str) -> list[str]:
 @dataclass
 class Subcommand:
     path: tuple[str, ...]
-    help: HelpInfo | None = None
 
     @property
     def label(self) -> str:
@@ -155,23 +156,32 @@ def discover_subcommands(target: CliTarget, timeout: float) -> list[Subcommand]:
         return []
     found: list[Subcommand] = []
 
-    def walk(path: tuple[str, ...], depth: int) -> None:
+    def read(path: tuple[str, ...]) -> HelpInfo | None:
         result = runner.run(target.command(*path, "--help"), timeout=timeout, env=target.env, cwd=target.cwd)
-        if not result.ok:
-            return
-        info = parse_help(result.text("stdout") or result.text("stderr"), variant.style)
-        if path:
-            found[-1].help = info
-        if depth >= MAX_DEPTH:
-            return
-        for name in info.subcommands:
-            child = (*path, name)
-            if child in skip or len(found) >= MAX_SUBCOMMANDS:
-                continue
-            found.append(Subcommand(child))
-            walk(child, depth + 1)
+        return parse_help(result.text("stdout") or result.text("stderr"), variant.style) if result.ok else None
 
-    walk((), 0)
+    # Level by level, each level's help read in parallel; the result is still in depth-first order.
+    children: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    level: list[tuple[str, ...]] = [()]
+    with ThreadPoolExecutor(max_workers=DISCOVERY_WORKERS) as pool:
+        for depth in range(MAX_DEPTH + 1):
+            infos = list(pool.map(read, level))
+            next_level: list[tuple[str, ...]] = []
+            for path, info in zip(level, infos, strict=True):
+                kids = [(*path, n) for n in (info.subcommands if info else [])] if depth < MAX_DEPTH else []
+                children[path] = [k for k in kids if k not in skip]
+                next_level.extend(children[path])
+            level = next_level[:MAX_SUBCOMMANDS]
+            if not level:
+                break
+
+    def walk(path: tuple[str, ...]) -> None:
+        for child in children.get(path, []):
+            if len(found) < MAX_SUBCOMMANDS:
+                found.append(Subcommand(child))
+                walk(child)
+
+    walk(())
     return found
 
 
