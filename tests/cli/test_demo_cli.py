@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.cli.conftest import CliProject, demo_variants
+from tests.cli.conftest import DEMO_SRC, CliProject, demo_variants
 
 DEMO = (
     "[tool.autoheal.cli]\n"
@@ -85,3 +87,23 @@ def test_error_reporting_check_fails_for_a_cli_without_the_handler(cli_project: 
     assert "install_cli_error_handler()" in record["error"]["message"]
     assert record["classification"]["class"] == "assertion"
     assert "ValueError: boom" in record["error"]["stderr_tail"]
+
+
+def test_runtime_reporter_and_suite_give_the_crash_one_fingerprint(cli_project: CliProject, monkeypatch: pytest.MonkeyPatch):
+    runtime_dir = cli_project.pytester.path / "runtime-reports"
+    cli_project.configure(
+        '[tool.autoheal.cli]\nvariants = [{ module = "autoheal_demo" }]\n'
+        'examples = [{ name = "stats", args = ["stats", "-"], stdin = "hello world\\n", '
+        f'env = {{ ERROR_REPORTING_ENABLED = "1", AUTOHEAL_REPORT_DIR = "{runtime_dir}", AUTOHEAL_IN_APP = "{DEMO_SRC}" }} }}]\n'
+    )
+    monkeypatch.setenv("AUTOHEAL_DEMO_BREAK", "1")
+    result = cli_project.run("--component=cli", "-k", "example")
+    result.assert_outcomes(failed=1)
+    (suite_record,) = cli_project.records()
+    (runtime_path,) = (runtime_dir / "records").glob("*.json")
+    runtime_record = json.loads(runtime_path.read_text("utf-8"))
+    assert runtime_record["source"] == "reporter" and suite_record["source"] == "pytest"
+    assert runtime_record["error"]["type"] == suite_record["error"]["type"] == "ZeroDivisionError"
+    assert [f["function"] for f in suite_record["error"]["frames"]] == ["main", "cmd_stats", "text_stats", "mean"]
+    assert runtime_record["fingerprint"]["values"]["frames"] == suite_record["fingerprint"]["values"]["frames"]
+    assert runtime_record["fingerprint"]["hash"] == suite_record["fingerprint"]["hash"]
