@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_autoheal.components.mcp_tools.arguments import schema_problem
+from pytest_autoheal.components.mcp_tools.checks import root_cause
 from pytest_autoheal.components.mcp_tools.loading import import_tool_module
 from pytest_autoheal.errors import TargetFailure
 
@@ -51,7 +52,7 @@ def test_tool_file_is_served(mcp, tool_file, tool_target, autoheal_record):
         stderr = mcp.session.conn.stderr_since(0)
         raise TargetFailure.from_output(
             f"tool file {tool_file.id} is not served: the server lists no tool {tool_file.name!r} ({len(mcp.tools)} tools listed)",
-            stderr if tool_file.path.name in stderr or tool_file.name in stderr else "",
+            root_cause(stderr, about=tool_file.path.name),
             default_type="ToolNotServed",
             stderr=stderr,
             extras={"file": str(tool_file.path), "tool": tool_file.name, "category": tool_file.category},

@@ -66,20 +66,34 @@ class CallOutcome:
 _CAUSE_SEPARATOR = "The above exception was the direct cause of the following exception:"
 
 
-def root_cause(stderr: str) -> str:
-    """The last traceback in ``stderr``, cut to its first (original) exception when it is chained.
+def one_traceback(text: str, start: int) -> str:
+    """The traceback beginning at ``start``, up to its exception line (log lines after it dropped)."""
+    lines = text[start:].splitlines()
+    for i, line in enumerate(lines[1:], 1):
+        if line and not line[0].isspace() and not line.startswith(("Traceback", "During handling", "The above exception")) and lines[i - 1]:
+            return "\n".join(lines[: i + 1])
+    return "\n".join(lines)
+
+
+def root_cause(stderr: str, about: str | None = None) -> str:
+    """The traceback in ``stderr`` (the last one, or the first after a mention of ``about``),
+    cut to its original exception when it is chained.
 
     Servers wrap a tool's exception in their own (the MCP SDK raises ``UnexpectedToolError``
     from it); the record should name the tool's bug, not the wrapper.
     """
-    start = stderr.rfind("Traceback (most recent call last)")
+    marker = "Traceback (most recent call last)"
+    if about is not None:
+        mention = stderr.find(about)
+        start = stderr.find(marker, mention) if mention >= 0 else -1
+    else:
+        start = stderr.rfind(marker)
+        # A chained traceback's last block is the wrapper; step back to the first block of the chain.
+        while start > 0 and stderr[:start].rstrip().endswith(_CAUSE_SEPARATOR):
+            start = stderr.rfind(marker, 0, start)
     if start < 0:
-        return stderr
-    block = stderr[:start]
-    first = block.rfind("Traceback (most recent call last)")
-    if _CAUSE_SEPARATOR in stderr[max(first, 0) : start] and first >= 0:
-        return stderr[first:start].split(_CAUSE_SEPARATOR)[0]
-    return stderr[start:]
+        return ""
+    return one_traceback(stderr, start)
 
 
 def result_text(result: Any) -> str:

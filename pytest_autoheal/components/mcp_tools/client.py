@@ -165,8 +165,16 @@ async def connect(target: McpTarget, *, label: str = "session") -> AsyncIterator
             with anyio.fail_after(timeout):
                 conn.init = await session.initialize()
         except BaseException as exc:
+            await _settle(conn)
             raise handshake_failure(conn, exc, timeout) from None
         yield conn
+
+
+async def _settle(conn: Connection, wait: float = 1.0) -> None:
+    """Give a server whose pipe just closed a moment to be reaped, so its exit code is known."""
+    deadline = time.monotonic() + wait
+    while conn.process is not None and conn.returncode is None and time.monotonic() < deadline:
+        await anyio.sleep(0.02)
 
 
 def handshake_failure(conn: Connection, exc: BaseException, timeout: float) -> TargetFailure:

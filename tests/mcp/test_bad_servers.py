@@ -1,0 +1,96 @@
+"""Servers that misbehave: each gives one precise record, and the run ends cleanly with no process left."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import leftover_processes, server_script, write_config
+
+HANG = """
+import sys
+for line in sys.stdin:
+    pass
+"""
+GARBAGE = """
+import sys
+print("starting the frobnicator on port 8080", flush=True)
+for line in sys.stdin:
+    print("received something", flush=True)
+"""
+NO_TOOLS = """
+from mcp.server.mcpserver import MCPServer
+MCPServer("empty").run()
+"""
+EXITS_MID_RUN = """
+import os
+from mcp.server.mcpserver import MCPServer
+server = MCPServer("fragile")
+
+@server.tool()
+def shutdown_now(reason: str = "") -> str:
+    os._exit(3)
+
+server.run()
+"""
+CRASHES_AT_START = """
+import json
+raise SystemExit("config file /etc/frobnicator.conf is missing")
+"""
+
+
+def _run_bad(tmp_path, run_suite, body, *, level="smoke", **mcp):
+    script = tmp_path / "bad_server_under_test.py"
+    cfg = write_config(tmp_path / "bad.toml", {"command": server_script(script, body), "startup_timeout": 3, "call_timeout": 5, **mcp})
+    run = run_suite(cfg, level=level, timeout=120)
+    assert leftover_processes(str(script)) == []
+    return run
+
+
+@pytest.mark.parametrize(
+    ("body", "error_type", "words", "klass"),
+    [
+        (HANG, "HandshakeTimeout", "did not answer initialize within 3s", "timeout"),
+        (GARBAGE, "ProtocolError", "non-JSON-RPC text to stdout", "contract"),
+        (CRASHES_AT_START, "ServerExited", "exited with code 1 before completing the handshake", None),
+    ],
+    ids=["hangs-in-handshake", "garbage-on-stdout", "exits-at-start"],
+)
+def test_server_that_never_completes_the_handshake_gives_one_record(tmp_path, run_suite, body, error_type, words, klass):
+    run = _run_bad(tmp_path, run_suite, body)
+    run.result.assert_outcomes(failed=1, skipped=run.result.parseoutcomes().get("skipped", 0))
+    (record,) = run.records()
+    assert record["test"]["nodeid"].endswith("test_server_starts_and_completes_handshake")
+    assert record["error"]["type"] == error_type
+    assert words in record["error"]["message"]
+    if klass:
+        assert record["classification"]["class"] == klass
+    if body is GARBAGE:
+        assert record["error"]["extras"]["stdout_garbage"][0] == "starting the frobnicator on port 8080"
+    if body is CRASHES_AT_START:
+        assert "frobnicator.conf is missing" in record["error"]["stderr_tail"]
+
+
+def test_command_that_does_not_exist_gives_one_record(tmp_path, run_suite):
+    cfg = write_config(tmp_path / "missing.toml", {"command": [str(tmp_path / "no-such-server")], "startup_timeout": 3})
+    run = run_suite(cfg)
+    run.result.assert_outcomes(failed=1, skipped=run.result.parseoutcomes().get("skipped", 0))
+    (record,) = run.records()
+    assert "could not be started" in record["error"]["message"] or "cannot start" in record["error"]["message"]
+    assert record["error"]["extras"]["argv"] == [str(tmp_path / "no-such-server")]
+
+
+def test_server_listing_no_tools_gives_one_record(tmp_path, run_suite):
+    run = _run_bad(tmp_path, run_suite, NO_TOOLS, startup_timeout=30)
+    run.result.assert_outcomes(failed=1, passed=1, skipped=run.result.parseoutcomes().get("skipped", 0))
+    (record,) = run.records()
+    assert record["error"]["type"] == "NoTools" and record["error"]["message"] == "MCP server listed 0 tools"
+
+
+def test_server_that_exits_mid_run_gives_one_record_with_its_exit_code(tmp_path, run_suite):
+    run = _run_bad(tmp_path, run_suite, EXITS_MID_RUN, level="comprehensive", startup_timeout=30)
+    assert run.result.parseoutcomes()["failed"] == 1
+    (record,) = run.records()
+    assert record["error"]["type"] == "ServerExited"
+    assert record["error"]["message"] == "MCP server exited with code 3 during tools/call shutdown_now"
+    assert record["error"]["extras"]["exit_code"] == 3 and record["error"]["extras"]["tool"] == "shutdown_now"
+    assert record["test"]["target"] == "shutdown_now"
