@@ -27,6 +27,7 @@ _ERROR = re.compile(r"^(?:##\[error\]|::error(?: [^:]*)?::)(?P<msg>.*)$")
 _SESSION_START = re.compile(r"^=+ test session starts =+$")
 _ROOTDIR = re.compile(r"^rootdir: (?P<dir>.+?)(?:, (?:configfile|inifile|testpaths|plugins): .*)?$")
 _BANNER = re.compile(r"^=+ (?P<title>.*?) =+$")
+_REPORT_BANNER = re.compile(r"^=+ (?:ERRORS|FAILURES|short test summary info) =+$")
 _SECTION = re.compile(r"^_{3,} (?P<title>.+?) _{3,}$")
 _ENTRY_SEP = re.compile(r"^(?:_ ){5,}_?\s*$")
 _CAPTURED = re.compile(r"^-{3,} Captured (?P<what>stdout|stderr|log) (?P<when>setup|call|teardown) -{3,}$")
@@ -125,7 +126,8 @@ def parse_log(text: str, roots: Sequence[str | Path] = ()) -> LogReport:
     used: set[int] = set()
     i = 0
     while i < len(lines):
-        if _SESSION_START.match(lines[i].text):
+        # "-q" prints no session header: the report's own banners start it then.
+        if _SESSION_START.match(lines[i].text) or _REPORT_BANNER.match(lines[i].text):
             end = _session_end(lines, i + 1)
             session = lines[i:end]
             used.update(range(i, end))

@@ -195,8 +195,8 @@ EXPECTED = {
 
 @pytest.mark.parametrize(
     "pytest_args",
-    [(), ("--tb=long",), ("--tb=short",), ("--tb=native",), ("-n", "2")],
-    ids=["tb-auto", "tb-long", "tb-short", "tb-native", "xdist"],
+    [(), ("-q", "--tb=long"), ("--tb=short",), ("--tb=native",), ("-n", "2", "-v", "--color=yes")],
+    ids=["tb-auto", "quiet-tb-long", "tb-short", "tb-native", "xdist-verbose-colour"],
 )
 def test_log_gives_the_plugins_fingerprints_and_classes(pytester: pytest.Pytester, pytest_args: tuple[str, ...]) -> None:
     plugin, from_log, _ = run_and_analyze(pytester, *pytest_args)
