@@ -33,7 +33,7 @@ def _raise(label: str, failure: TargetFailure, autoheal_record) -> None:
 
 
 def test_page_loads_cleanly(
-    dashboard: Dashboard, dashboard_cfg: DashboardConfig, browser_driver: str, page: str, screenshot_path, autoheal_record
+    browser_driver: str, dashboard: Dashboard, dashboard_cfg: DashboardConfig, page: str, screenshot_path, autoheal_record
 ) -> None:
     failure = _load(dashboard.url(page), page, dashboard_cfg, browser_driver, screenshot_path)
     if failure is not None:
@@ -41,7 +41,7 @@ def test_page_loads_cleanly(
 
 
 def test_crawled_pages_load_cleanly(
-    dashboard: Dashboard, dashboard_cfg: DashboardConfig, browser_driver: str, crawled: CrawlResult, screenshot_path, autoheal_record
+    browser_driver: str, dashboard: Dashboard, dashboard_cfg: DashboardConfig, crawled: CrawlResult, screenshot_path, autoheal_record
 ) -> None:
     configured = {dashboard.url(p) for p in dashboard_cfg.page_paths()}
     pages = [u for u in crawled.pages if u not in configured]

@@ -30,6 +30,6 @@ def test_datasette_passes_smoke_comprehensive_and_browser(pytester: pytest.Pytes
         "api": ["/shop.json", "/shop/items.json", "/-/versions.json"],
         "crawl": {"max_pages": 25, "max_depth": 2},
     }
-    result, records, _ = run_suite(pytester, cfg, "--autoheal-level=comprehensive,browser", "-n", "2")
+    result, records, _ = run_suite(pytester, cfg, "--autoheal-level=comprehensive,browser")
     assert records == [], [r["error"]["message"] for r in records]
     result.assert_outcomes(passed=15)

@@ -75,3 +75,16 @@ def test_ctrl_c_stops_the_dashboard(pytester: pytest.Pytester) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.parametrize("driver", ["playwright", "selenium"])
+def test_no_browser_skips_browser_tests_with_reason_and_install_command(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, driver: str
+) -> None:
+    monkeypatch.setenv("AUTOHEAL_CHROMIUM", str(pytester.path / "no-chromium"))
+    cfg = {"command": bad_site_command(), "ready_path": "/clean", "pages": ["/clean"]}
+    result, records, report = run_suite(pytester, cfg, "--autoheal-level=browser", f"--autoheal-browser={driver}", "-rs")
+    result.assert_outcomes(skipped=2)
+    assert not (report / "logs" / "dashboard-main.log").exists(), "the dashboard was started although no browser can run"
+    result.stdout.fnmatch_lines(["*SKIPPED*no Chromium found*no-chromium*apt-get install -y chromium chromium-driver*"])
+    assert records == []

@@ -111,15 +111,19 @@ class PageResult:
 
 
 def chromium_path() -> str | None:
-    """The Chromium binary: ``$AUTOHEAL_CHROMIUM``, else Debian's, else ``chromium`` on PATH."""
-    for candidate in (os.environ.get("AUTOHEAL_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+    """The Chromium binary: ``$AUTOHEAL_CHROMIUM`` when set (and only it), else Debian's, else ``chromium`` on PATH."""
+    if os.environ.get("AUTOHEAL_CHROMIUM"):
+        return os.environ["AUTOHEAL_CHROMIUM"] if os.access(os.environ["AUTOHEAL_CHROMIUM"], os.X_OK) else None
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
 
 
 def chromedriver_path() -> str | None:
-    for candidate in (os.environ.get("AUTOHEAL_CHROMEDRIVER"), "/usr/bin/chromedriver", shutil.which("chromedriver")):
+    if os.environ.get("AUTOHEAL_CHROMEDRIVER"):
+        return os.environ["AUTOHEAL_CHROMEDRIVER"] if os.access(os.environ["AUTOHEAL_CHROMEDRIVER"], os.X_OK) else None
+    for candidate in ("/usr/bin/chromedriver", shutil.which("chromedriver")):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -148,9 +152,11 @@ def browser_unavailable(driver: str = "playwright") -> str | None:
         return f"the {driver} package is not installed; install with: pip install 'pytest-autoheal[browser]'"
     path = chromium_path()
     if path is None:
-        return f"no Chromium found (looked for /usr/bin/chromium and chromium on PATH); {INSTALL_HINT}"
+        where = os.environ.get("AUTOHEAL_CHROMIUM") or "/usr/bin/chromium and chromium on PATH"
+        return f"no Chromium found (looked for {where}); {INSTALL_HINT}"
     if driver == "selenium" and chromedriver_path() is None:
-        return f"no chromedriver found (looked for /usr/bin/chromedriver and chromedriver on PATH); {INSTALL_HINT}"
+        where = os.environ.get("AUTOHEAL_CHROMEDRIVER") or "/usr/bin/chromedriver and chromedriver on PATH"
+        return f"no chromedriver found (looked for {where}); {INSTALL_HINT}"
     broken = _chromium_runs(path)
     if broken:
         return f"Chromium does not start: {broken}; {INSTALL_HINT}"
