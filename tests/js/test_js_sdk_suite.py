@@ -63,6 +63,25 @@ def test_the_demo_sdk_is_green_at_every_level(pytester: pytest.Pytester, node: s
     assert list((pytester.path / "reports" / "records").glob("*.json")) == []
 
 
+def test_the_demo_browser_level_passes_with_selenium_too(pytester: pytest.Pytester, node: str) -> None:
+    reason = browser_unavailable("selenium")
+    if reason:
+        pytest.skip(reason)
+    result = pytester.runpytest_subprocess(
+        str(SUITE),
+        f"--autoheal-config={ROOT / 'pyproject.toml'}",
+        f"--autoheal-dir={pytester.path / 'reports'}",
+        f"--rootdir={ROOT}",
+        "--autoheal-level=browser",
+        "--autoheal-browser=selenium",
+        "-p",
+        "no:cacheprovider",
+        timeout=240,
+    )
+    result.assert_outcomes(passed=4)
+    assert list((pytester.path / "reports" / "records").glob("*.json")) == []
+
+
 def test_a_parse_error_is_a_syntax_record_with_file_line_and_column(pytester: pytest.Pytester, node: str) -> None:
     sdk = pytester.path / "sdk"
     sdk.mkdir()

@@ -300,16 +300,21 @@ def call_failure(
     return None
 
 
+_PROBE = """async () => {
+  const reporter = window.autohealErrorReporter;
+  if (!reporter) return {installed: false};
+  const before = reporter.stats.sent;
+  // A page script of its own, so the errors are the page's (a driver's injected code may be muted).
+  const script = document.createElement('script');
+  script.textContent = "setTimeout(function () { throw new Error('autoheal probe error ' + " + JSON.stringify(MARKER) + "); }, 0);"
+    + "Promise.reject(new Error('autoheal probe rejection ' + " + JSON.stringify(MARKER) + "));";
+  document.body.appendChild(script);
+  const until = Date.now() + WAIT_MS;
+  while (reporter.stats.sent < before + 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  return {installed: true, sent: reporter.stats.sent - before, stats: reporter.stats, endpoint: reporter.endpoint};
+}"""
+
+
 def error_reporter_probe(marker: str, wait_ms: int = 5000) -> str:
     """A function for the page: raise one uncaught error and one unhandled rejection, wait for the reporter."""
-    tag = json.dumps(marker)
-    return f"""async () => {{
-  const reporter = window.autohealErrorReporter;
-  if (!reporter) return {{installed: false}};
-  const before = reporter.stats.sent;
-  setTimeout(() => {{ throw new Error('autoheal probe error ' + {tag}); }}, 0);
-  Promise.reject(new Error('autoheal probe rejection ' + {tag}));
-  const until = Date.now() + {wait_ms};
-  while (reporter.stats.sent < before + 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-  return {{installed: true, sent: reporter.stats.sent - before, stats: reporter.stats, endpoint: reporter.endpoint}};
-}}"""
+    return _PROBE.replace("MARKER", json.dumps(marker)).replace("WAIT_MS", str(int(wait_ms)))
