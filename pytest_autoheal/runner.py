@@ -107,6 +107,18 @@ def child_env(env: Mapping[str, str] | None = None, *, inherit: bool = True) -> 
     return base
 
 
+def _high_water_kb(pid: int) -> int:
+    """The child's own peak RSS so far (its ``ru_maxrss`` would include our RSS, inherited at fork and exec)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -152,13 +164,13 @@ def run(
     deadline = started + timeout
     while True:
         try:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
         except ChildProcessError:
             break
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
-            rss = usage.ru_maxrss
             break
+        rss = max(rss or 0, _high_water_kb(proc.pid)) or None
         if time.monotonic() >= deadline:
             timed_out = True
             _kill_group(proc)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 
+from pytest_autoheal import runner
 from tests.cli.conftest import CliProject
+
+ALLOCATE = "b = bytearray(160 * 1024 * 1024)\nb[::4096] = bytes(len(b[::4096]))\nimport time\ntime.sleep(0.2)\n"
 
 BOOM = "import sys\nif sys.argv[1:] == ['--help']:\n    print('usage: boom')\nelse:\n    raise ValueError('bad input ' + sys.argv[1])\n"
 
@@ -56,3 +60,15 @@ def test_errors_under_load_report_the_real_exception(cli_project: CliProject):
     assert record["error"]["type"] == "ValueError" and record["error"]["message"] == "bad input go"
     assert record["error"]["extras"]["stress"]["error_rate"] == 0.5
     assert record["error"]["extras"]["check"].startswith("4 of 8 runs under load failed (error rate 50.0%, allowed 25.0%)")
+
+
+def test_peak_rss_is_the_cli_own_not_the_monitoring_process():
+    # A child's ru_maxrss includes the parent's RSS at fork/exec; the runner must report the child's own peak.
+    ballast = bytearray(300 * 1024 * 1024)
+    ballast[::4096] = b"\1" * len(ballast[::4096])
+    small = runner.run([sys.executable, "-c", "pass"], timeout=60)
+    big = runner.run([sys.executable, "-c", ALLOCATE], timeout=60)
+    assert small.ok and big.ok
+    assert small.peak_rss_kb is not None and small.peak_rss_kb < 100 * 1024
+    assert big.peak_rss_kb is not None and big.peak_rss_kb > 150 * 1024
+    del ballast
