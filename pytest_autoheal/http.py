@@ -39,8 +39,8 @@ class HttpResult:
 
     @property
     def ok(self) -> bool:
-        """Answered with a 2xx status."""
-        return self.status is not None and 200 <= self.status < 300
+        """Answered with a 2xx status and the whole body arrived."""
+        return self.error is None and self.status is not None and 200 <= self.status < 300
 
     @property
     def content_type(self) -> str:
@@ -64,6 +64,8 @@ class HttpResult:
 
     def describe(self) -> str:
         """``GET /x answered 404`` or ``GET /x failed: connection refused``: for failure messages."""
+        if self.error and self.status is not None:
+            return f"{self.method} {self.url} answered {self.status} but the body failed: {self.error}"
         if self.error:
             return f"{self.method} {self.url} failed: {self.error}"
         return f"{self.method} {self.url} answered {self.status}"

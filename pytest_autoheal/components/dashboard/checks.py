@@ -154,6 +154,24 @@ class LoadStats:
         }
 
 
+def page_assets(dashboard: Dashboard, pages: Sequence[str], *, timeout: float = 10.0) -> list[str]:
+    """Same-origin scripts, stylesheets and images the pages load, as paths: a page load is the page and these."""
+    from .crawl import links_in, same_origin
+
+    assets: list[str] = []
+    with http.client(timeout=timeout) as session:
+        for path in pages:
+            answer = http.get(dashboard.url(path), session=session, timeout=timeout)
+            if not (answer.ok and answer.is_html):
+                continue
+            for url, kind in links_in(answer.text(), answer.final_url or answer.url):
+                if kind == "resource" and same_origin(url, dashboard.base_url):
+                    asset = url.removeprefix(dashboard.base_url.rstrip("/")) or "/"
+                    if asset not in assets:
+                        assets.append(asset)
+    return assets
+
+
 def load(dashboard: Dashboard, paths: Sequence[str], *, requests: int, concurrency: int, timeout: float) -> LoadStats:
     """``requests`` GETs spread over ``paths``, ``concurrency`` at a time; every answer timed."""
     stats = LoadStats()

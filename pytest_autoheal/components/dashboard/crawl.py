@@ -64,7 +64,7 @@ class CrawlResult:
 
     @property
     def broken(self) -> list[Visit]:
-        return [v for v in self.visits if not (v.result.status is not None and v.result.status < 400)]
+        return [v for v in self.visits if v.result.error is not None or v.result.status is None or v.result.status >= 400]
 
     @property
     def bad_json(self) -> list[Visit]:

@@ -1,0 +1,63 @@
+"""Stress budgets and the crawl's bounds, against a dashboard reached at its base_url."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from pytest_autoheal import http
+from pytest_autoheal.components.dashboard.crawl import crawl
+from pytest_autoheal.runner import Service, start
+
+from .conftest import BAD_SITE, run_suite
+
+
+@pytest.fixture(scope="module")
+def running_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = http.free_port()
+    log = tmp_path_factory.mktemp("site") / "site.log"
+    service: Service = start([sys.executable, str(BAD_SITE), "--port", str(port)], log_path=log)
+    try:
+        ready = http.wait_until_ready(f"http://127.0.0.1:{port}/clean", timeout=30, alive=service.alive)
+        assert ready.ok, service.log_tail()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        service.stop()
+
+
+def test_stress_error_budget_fails_with_metrics_in_the_run_summary(pytester: pytest.Pytester, running_site: str) -> None:
+    cfg = {"base_url": running_site, "pages": ["/clean"], "stress": {"paths": ["/clean", "/gone"], "requests": 40, "concurrency": 4}}
+    result, records, report = run_suite(pytester, cfg, "--autoheal-level=stress")
+    result.assert_outcomes(failed=1)
+    (rec,) = records
+    assert rec["classification"]["class"] == "http_error"
+    assert "error rate 50.0% > budget 0.0%" in rec["error"]["message"]
+    metrics = json.loads((report / "run.json").read_text())["metrics"]
+    (figures,) = metrics.values()
+    assert figures["requests"] == 40 and figures["errors"] == 20 and figures["p95_ms"] >= figures["p50_ms"] > 0
+
+
+def test_stress_within_budget_passes_and_loads_page_assets(pytester: pytest.Pytester, running_site: str) -> None:
+    cfg = {"base_url": running_site, "pages": ["/hang"], "stress": {"paths": [], "requests": 30, "concurrency": 3, "timeout": 1}}
+    # /hang loads /hang.js, which never ends: counting page assets makes those requests time out.
+    result, records, report = run_suite(pytester, cfg, "--autoheal-level=stress")
+    result.assert_outcomes(failed=1)
+    (figures,) = json.loads((report / "run.json").read_text())["metrics"].values()
+    assert figures["paths"] == 2 and figures["errors"] == 15
+    cfg = {"base_url": running_site, "pages": ["/clean"], "stress": {"requests": 30, "concurrency": 3, "p95_ms": 5000}}
+    result, records, _ = run_suite(pytester, cfg, "--autoheal-level=stress")
+    result.assert_outcomes(passed=1)
+    assert records == []
+
+
+def test_crawl_stays_within_its_bounds_and_origin(running_site: str) -> None:
+    small = crawl(running_site, ["/"], max_pages=2, max_depth=3)
+    assert len(small.visits) == 2 and small.skipped >= 1
+    full = crawl(running_site, ["/"], max_pages=50, max_depth=3)
+    assert sorted(v.url.removeprefix(running_site) for v in full.visits) == ["/", "/bad.json", "/clean", "/gone"]
+    assert [v.referrer for v in full.visits if v.url.endswith("/gone")] == [running_site + "/"]
+    shallow = crawl(running_site, ["/"], max_pages=50, max_depth=0)
+    assert [v.url for v in shallow.visits] == [running_site + "/"]
