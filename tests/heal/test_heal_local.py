@@ -106,3 +106,31 @@ def test_records_from_a_real_pytest_run_are_healed_into_the_local_backend(pytest
     assert len(titles) == 2 and titles[0].startswith("Fix KeyError") and titles[1].startswith("Fix ZeroDivisionError")
     zde = next(i for i in issues if "ZeroDivisionError" in i["title"])
     assert "Occurrences**: 3 in 1 run(s)" in zde["body"] and len(re.findall(r"^- `.*::test_ratio\[", zde["body"], re.M)) == 3
+
+
+def test_a_test_process_that_died_midway_is_filed_from_its_inflight_marker(pytester: pytest.Pytester, git_repo: Path, heal_config) -> None:
+    pytester.makepyfile(
+        test_dies="""
+        import os
+
+        def test_process_dies():
+            os._exit(3)
+        """
+    )
+    pytester.runpytest_subprocess("-p", "autoheal", "--autoheal-dir=reports")
+    reports = pytester.path / "reports"
+    assert list((reports / "inflight").glob("*.json")) and not list((reports / "records").glob("*.json"))
+    cfg = heal_config()
+    assert run_heal("--reports", reports, "--config", cfg, "--backend", "local", "--local-repo", git_repo) == 0
+    issues = [json.loads(p.read_text()) for p in (git_repo / ".git" / "autoheal" / "issues").glob("*.json")]
+    assert len(issues) == 1 and "test_process_dies" in issues[0]["body"]
+    assert "**Class**: crash" in issues[0]["body"]
+
+
+def test_bad_heal_config_is_one_line_naming_the_key(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "pyproject.toml"
+    config.write_text("[tool.autoheal.heal]\nmax_reports_per_sesion = 3\n")
+    (tmp_path / "reports").mkdir()
+    assert run_heal("--reports", tmp_path / "reports", "--config", config, "--dry-run") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"autoheal heal: {config}: tool.autoheal.heal.max_reports_per_sesion: unknown key"]
