@@ -37,7 +37,7 @@ def test_hang_flood_signal_and_invalid_utf8_each_get_a_precise_record(cli_projec
     hang = cli_project.record_for("answers_help[hang]")
     assert hang["error"]["type"] == "TimeoutExpired"
     assert hang["classification"]["class"] == "timeout"
-    assert hang["error"]["extras"]["timed_out"] is True and hang["error"]["extras"]["exit_code"] is not None
+    assert hang["error"]["extras"]["timed_out"] is True and hang["error"]["extras"]["signal"] is None
     assert "did not exit within the 3s timeout" in hang["error"]["message"]
 
     flood = cli_project.record_for("answers_help[flood]")

@@ -54,7 +54,8 @@ def extras_of(target: CliTarget, result: runner.RunResult, **more: Any) -> dict[
         "variant": target.name,
         "argv": result.argv,
         "exit_code": result.returncode,
-        "signal": result.signal_name,
+        # On a timeout the signal is ours (the group kill), not the CLI's.
+        "signal": None if result.timed_out else result.signal_name,
         "timed_out": result.timed_out,
         "duration_s": round(result.duration, 3),
         "stdout_bytes": result.stdout_size,
