@@ -231,7 +231,7 @@ def render_workflows(
             cron=comp.cron,
             branches=json.dumps(branches),
             paths=list(dict.fromkeys(paths)),
-            scheduled_level="comprehensive",
+            scheduled_level="comprehensive,browser" if comp.browser else "comprehensive",
             matrix=comp.name == "mcp_tools",
             tools_dir=(tools_dir or "").rstrip("/"),
             python=python,

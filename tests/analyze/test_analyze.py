@@ -393,3 +393,39 @@ def test_gh_cli_failed_log_on_stdin_gives_the_same_records(pytester: pytest.Pyte
     some = from_gh[("test_sample.py::test_zero", "call")]
     assert some["run"]["id"] == "4242" and some["run"]["repository"] == "acme/shop"
     assert some["error"]["extras"]["log"]["step"] == "monitor (pdf_tools) / Monitor mcp_tools"
+
+
+HEAL_ARGS = ["--local-repo", "shop", "--repo", "acme/shop", "--dry-run", "--max-new", "50"]
+
+
+def test_heal_plans_one_issue_per_fingerprint_from_the_log_records(pytester: pytest.Pytester) -> None:
+    _, from_log, _ = run_and_analyze(pytester)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(pytester.path / "shop")], check=True, timeout=60)
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(pytester.path / "shop"),
+            "-c",
+            "user.email=a@b.invalid",
+            "-c",
+            "user.name=a",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "init",
+        ],
+        check=True,
+        timeout=60,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_autoheal", "heal", "--reports", "log-reports", "--backend", "local", *HEAL_ARGS],
+        cwd=pytester.path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    creates = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("create ")]
+    assert sorted(creates) == sorted(r["fingerprint"]["hash"][:12] for r in from_log.values())
