@@ -42,9 +42,11 @@
     return text.slice(0, 500);
   }
 
+  // At most `limit` characters in all, marker included: the receiver refuses longer fields.
   function clip(value, limit) {
     var text = value == null ? '' : String(value);
-    return text.length > limit ? text.slice(0, limit) + '... [truncated]' : text;
+    var marker = '... [truncated]';
+    return text.length > limit ? text.slice(0, limit - marker.length) + marker : text;
   }
 
   function topFrame(stack) {

@@ -352,7 +352,10 @@ test('reports reach the real /api/report-error receiver and are accepted', { ski
   const reporter = new win.JavaScriptErrorReporter({ endpoint });
   runScript(win, 'function saveSettings() { undefinedFunction(); }\nsaveSettings();');
   reject(win, 'settings not saved: token=ghp_abcdefghijklmnopqrstuvwxyz0123456789');
+  const huge = new win.Error('y'.repeat(200000));
+  huge.stack = 'Error: big\n' + '    at deep (http://127.0.0.1/static/app.js:1:1)\n'.repeat(5000);
+  reporter.report(huge);
   await settle(reporter);
-  assert.deepEqual(answers, [202, 202]);
-  assert.equal(reporter.stats.sent, 2);
+  assert.deepEqual(answers, [202, 202, 202]);
+  assert.equal(reporter.stats.sent, 3);
 });
