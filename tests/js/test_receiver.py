@@ -199,3 +199,21 @@ def test_firefox_and_v8_stacks_give_the_same_frames() -> None:
     gecko = "render@http://h:2/static/app.js:3:9\n@http://h:2/static/app.js:9:1\n"
     assert [f.key() for f in js_frames(v8)] == [f.key() for f in js_frames(gecko)]
     assert [f.function for f in js_frames(v8)] == ["<anonymous>", "render"]
+
+
+def test_a_flood_of_mixed_hostile_and_valid_reports_leaves_exactly_the_valid_records(receiver: Receiver) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    garbage = [b"{" * 5000, b"\x00\x01\x02", b'{"type": "E"}', b"[]", b"x" * (MAX_BODY_BYTES + 1), b'{"type": 1, "message": []}']
+    valid = [json.dumps(dict(REPORT, url=f"http://127.0.0.1:8123/page{i % 5}")).encode() for i in range(30)]
+    bodies = [b for pair in zip(garbage * 5, valid, strict=True) for b in pair]
+    with httpx.Client(trust_env=False, timeout=20) as client, ThreadPoolExecutor(8) as pool:
+        statuses = list(
+            pool.map(lambda b: client.post(receiver.endpoint, content=b, headers={"Content-Type": "application/json"}).status_code, bodies)
+        )
+    assert statuses.count(202) == 30
+    assert sorted(set(statuses)) == [202, 400, 413]
+    records = [json.loads(p.read_text()) for p in receiver.records()]
+    assert sorted(r["test"]["target"] for r in records) == [f"/page{i}" for i in range(5)]
+    assert sum(r["occurrences"]["count"] for r in records) == 30
+    assert post(receiver, json.dumps(REPORT)).status_code == 202
