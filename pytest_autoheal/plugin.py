@@ -383,7 +383,10 @@ class AutohealSession:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if self.summary is not None and report.failed:
-            self.summary.add_collect_report(report)
+            try:
+                self.summary.add_collect_report(report)
+            except Exception as exc:
+                warnings.warn(AutohealWarning(f"could not summarise {report.nodeid}: {exc!r}"), stacklevel=1)
 
     def _record_crash(self, report: pytest.TestReport) -> None:
         worker = _crashed_worker(report)

@@ -18,17 +18,44 @@ _SECRET_NAME = re.compile(
 _MIN_SECRET_LEN = 6
 _BORING_VALUES = {"true", "false", "none", "null", "enabled", "disabled", "github", "bearer"}
 
-# Every pattern below needs one of these; text without any of them skips the pattern pass.
-_TRIGGER = re.compile(
-    r"PRIVATE KEY|github_pat_|gh[pousr]_|AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|aws_|xox|sk-|eyJ|bearer|token|basic|"
-    r"authorization|api|password|passwd|secret|://",
-    re.IGNORECASE,
+# Every pattern below needs one of these words (lower case); text without any skips the pattern pass.
+# Plain substring tests: a regex alternation over a large text is hundreds of times slower.
+_TRIGGER_WORDS = (
+    "private key",
+    "github_pat_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "akia",
+    "asia",
+    "agpa",
+    "aida",
+    "aroa",
+    "anpa",
+    "anva",
+    "aipa",
+    "aws_",
+    "xox",
+    "sk-",
+    "eyj",
+    "bearer",
+    "token",
+    "basic",
+    "authorization",
+    "api",
+    "password",
+    "passwd",
+    "secret",
+    "://",
 )
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[^\"]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|(?=\")|\Z)",
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[^\"]*?"
+            r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|(?=\")|\Z)",
             re.DOTALL,
         ),
         "[REDACTED:private-key]",
@@ -79,7 +106,8 @@ class Redactor:
         for secret in self._values:
             if secret in value:
                 value = value.replace(secret, f"[REDACTED:{self._names.get(secret, 'secret')}]")
-        if not _TRIGGER.search(value):
+        low = value.lower()
+        if not any(word in low for word in _TRIGGER_WORDS):
             return value
         for pattern, replacement in _PATTERNS:
             value = pattern.sub(replacement, value)

@@ -30,33 +30,38 @@ class RunSummary:
         self.collect_errors: list[str] = []
 
     def add_report(self, report: Any) -> None:
-        meta: dict[str, Any] = dict(getattr(report, "autoheal", None) or {})
+        meta: dict[str, Any] = getattr(report, "autoheal", None) or {}
         nodeid = report.nodeid
-        when = report.when
-        entry = self.tests.setdefault(
-            nodeid,
-            {
+        entry = self.tests.get(nodeid)
+        if entry is None:
+            entry = self.tests[nodeid] = {
                 "nodeid": nodeid,
                 "outcome": None,
                 "duration": 0.0,
                 "attempts": 0,
-                **{k: meta.get(k) for k in ("level", "component", "category", "target")},
+                "level": meta.get("level"),
+                "component": meta.get("component"),
+                "category": meta.get("category"),
+                "target": meta.get("target"),
                 "record_ids": [],
-            },
-        )
-        for k in ("level", "component", "category", "target"):
-            if meta.get(k) and not entry.get(k):
-                entry[k] = meta[k]
-        entry["duration"] = round(entry["duration"] + float(getattr(report, "duration", 0.0) or 0.0), 6)
+                "phases": {},
+            }
+        elif meta:
+            for k in ("level", "component", "category", "target"):
+                if meta.get(k) and not entry[k]:
+                    entry[k] = meta[k]
+        entry["duration"] += getattr(report, "duration", 0.0) or 0.0
         outcome = _outcome(report)
         if outcome == "rerun":
             entry["attempts"] += 1
             entry["reran"] = True
         elif outcome is not None:
-            entry.setdefault("phases", {})[when] = outcome
-            if when in ("call", "???"):
+            entry["phases"][report.when] = outcome
+            if report.when in ("call", "???"):
                 entry["attempts"] += 1
         entry["outcome"] = _final(entry)
+        if not meta:
+            return
         rid = meta.get("record_id")
         if rid:
             if rid not in entry["record_ids"]:
@@ -123,7 +128,7 @@ class RunSummary:
             "clusters": self.clusters(),
             "collect_errors": self.collect_errors,
             "metrics": self.metrics,
-            "tests": sorted(self.tests.values(), key=lambda t: t["nodeid"]),
+            "tests": [{**t, "duration": round(t["duration"], 6)} for t in sorted(self.tests.values(), key=lambda t: t["nodeid"])],
         }
 
     def write(self, report_dir: Path, exit_status: int | None = None) -> dict[str, Any]:
