@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from pytest_autoheal.components.cli.discover import CliTarget, Subcommand, disco
 from pytest_autoheal.plugin import autoheal_session
 
 # Shared by the xdist workers of one run (keyed by run id) so they collect the same subcommands.
-DISCOVERY_CACHE = Path(tempfile.gettempdir()) / "autoheal-cli-discovery"
+DISCOVERY_CACHE = Path(tempfile.gettempdir()) / f"autoheal-cli-discovery-{os.getuid()}"
 _TARGETS = pytest.StashKey[list[CliTarget]]()
 _SUBCOMMANDS = pytest.StashKey[dict[int, list[Subcommand]]]()
 NO_EXAMPLES = "no [[tool.autoheal.cli.examples]] configured"
@@ -39,7 +40,9 @@ def _subcommands(config: pytest.Config, target: CliTarget) -> list[Subcommand]:
         session = autoheal_session(config)
         if session is None or session.cfg.cli is None:
             return []
-        cache[key] = discover_subcommands_shared(target, session.cfg.cli.timeout, DISCOVERY_CACHE, str(session.run["id"]))
+        cache[key] = discover_subcommands_shared(
+            target, session.cfg.cli.timeout, DISCOVERY_CACHE, f"{session.run['id']}-{session.run.get('attempt')}"
+        )
     return cache[key]
 
 
