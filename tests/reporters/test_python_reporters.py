@@ -173,3 +173,20 @@ def test_cli_error_handler_records_chains_and_keeps_exit_status(tmp_path: Path, 
     assert record["error"]["type"] == "ZeroDivisionError" and record["error"]["message"] == "broken value"
     assert record["error"]["extras"]["argv"] == ["tool", "value"]
     assert record["test"]["outcome"] == "reported"
+
+
+def test_interval_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("ERROR_MIN_REPORT_INTERVAL", "0")
+    reporter = ErrorReporter(enabled=True, report_dir=tmp_path)
+    assert reporter.min_report_interval == 0
+    assert reporter.report_exception(_raised(1)) is not None
+    assert reporter.report_exception(_raised(2)) is not None
+    assert len(_records(tmp_path)) == 2
+
+
+def test_report_dir_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("AUTOHEAL_REPORT_DIR", str(tmp_path / "env-dir"))
+    path = ErrorReporter(enabled=True).report_error(error="disk quota exceeded while saving", error_type="OSError")
+    assert path is not None and path.parent == tmp_path / "env-dir" / "records"
+    (record,) = _records(tmp_path / "env-dir")
+    assert (record["error"]["type"], record["error"]["message"]) == ("OSError", "disk quota exceeded while saving")
