@@ -84,9 +84,7 @@ def main(args: argparse.Namespace) -> int:
         pending = healer.journal.unfinished() if healer.journal else []
         if pending:
             ops = ", ".join(f"{e['op']} {str(e['fingerprint'])[:12]}" for e in pending[:5])
-            print(
-                f"heal: the previous run was cut off during {len(pending)} write(s) ({ops}); checking the repository first"
-            )
+            print(f"heal: the previous run was cut off during {len(pending)} write(s) ({ops}); checking the repository first")
         healer.read_remote(clusters)
         plan = healer.plan(clusters)
     except (HealError, GaveUp) as exc:

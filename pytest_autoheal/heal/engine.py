@@ -305,6 +305,11 @@ class Healer:
         self._know(issue)
         self.by_fp[fp] = issue
         self.result.created.append(issue.number)
+        if self.cfg.labels[0] not in issue.labels:
+            self.progress(
+                f"heal: warning: #{issue.number} was created without the label {self.cfg.labels[0]!r} (GitHub drops labels when the token "
+                "lacks push access); heal finds its issues by that label, so give the token write access to the repository"
+            )
         self._remember(fp, issue, runs=cluster.run_ids)
         return issue
 
@@ -400,8 +405,11 @@ class Healer:
         note = f", branch {branch}, draft PR #{pull.number}"
         if self.cfg.assign_copilot:
             try:
-                self._write("assign", fp, lambda: backend.assign(n, [self.cfg.copilot_login]), issue=n, describe=lambda a: {"url": None})
-                note += f", assigned {self.cfg.copilot_login}"
+                assigned = self._write("assign", fp, lambda: backend.assign(n, [self.cfg.copilot_login]), issue=n)
+                if self.cfg.copilot_login in assigned:
+                    note += f", assigned {self.cfg.copilot_login}"
+                else:
+                    note += f", {self.cfg.copilot_login} not assigned (GitHub ignored it; the token's user needs Copilot access)"
             except PermanentError as exc:
                 note += f", could not assign {self.cfg.copilot_login} ({exc}; it needs a user token with Copilot access)"
         return note

@@ -40,6 +40,7 @@ def test_forty_fingerprints_in_a_thousand_records_give_forty_issues_and_forty_dr
     reports = tmp_path / "reports"
     make_records(reports, fingerprints=40, records=1000)
     cfg = heal_config(cap=15)
+    github_api.max_per_page = 7  # issue, pull and ref listings span several pages
     created_per_run = []
     for _ in range(3):
         assert run_heal("--reports", reports, "--config", cfg) == 0
@@ -56,6 +57,8 @@ def test_forty_fingerprints_in_a_thousand_records_give_forty_issues_and_forty_dr
     github_api.reset_log()
     assert run_heal("--reports", reports, "--config", cfg) == 0
     assert github_api.writes() == []
+    # One repository read, then the issue and pull listings page by page: nothing per record or per fingerprint.
+    assert len(github_api.reads()) == 1 + 6 + 6
 
 
 def test_recurrence_gives_one_comment(github_api: GithubApi, heal_config, tmp_path: Path) -> None:

@@ -75,8 +75,9 @@ class Repo:
 class GithubApi:
     """The server's state and fault table; start() serves it on 127.0.0.1."""
 
-    def __init__(self, token: str | None = "test-token-value", prefix: str = "") -> None:
+    def __init__(self, token: str | None = "test-token-value", prefix: str = "", max_per_page: int = 100) -> None:
         self.token = token
+        self.max_per_page = max_per_page
         self.prefix = prefix.rstrip("/")
         self.repos: dict[str, Repo] = {}
         self.requests: list[Request] = []
@@ -438,7 +439,7 @@ class GithubApi:
         return 200, {"total_count": len(items), "incomplete_results": False, "items": items}, {}
 
     def _page(self, items: list[Any], q: dict[str, str], path: str) -> tuple[int, Any, dict[str, str]]:
-        per_page = max(1, min(int(q.get("per_page", 30)), 100))
+        per_page = max(1, min(int(q.get("per_page", 30)), self.max_per_page))
         page = max(1, int(q.get("page", 1)))
         chunk = items[(page - 1) * per_page : page * per_page]
         headers = {}
