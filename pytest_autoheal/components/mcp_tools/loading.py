@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -87,18 +88,20 @@ class _Importer:
     def check(self, root: str, name: str, path: Path) -> dict[str, Any]:
         with self.lock:
             assert self.proc.stdin is not None and self.proc.stdout is not None
-            timer = threading.Timer(self.target.cfg.import_timeout, self.stop)
-            timer.start()
+            line = ""
             try:
                 self.proc.stdin.write(json.dumps([root, name, str(path)]) + "\n")
                 self.proc.stdin.flush()
-                line = self.proc.stdout.readline()
+                # One request in flight at a time, so nothing is left in the reader's buffer to miss.
+                ready, _, _ = select.select([self.proc.stdout], [], [], self.target.cfg.import_timeout)
+                if ready:
+                    line = self.proc.stdout.readline()
             except (BrokenPipeError, OSError):
                 line = ""
-            finally:
-                timer.cancel()
+            if not line:
+                self.stop()
         if not line:
-            stderr = self.proc.stderr.read() if self.proc.poll() is not None and self.proc.stderr else ""
+            stderr = self.proc.stderr.read() if self.proc.stderr else ""
             return {"code": None, "stderr": stderr, "dead": True}
         return json.loads(line)
 
