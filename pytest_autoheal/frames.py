@@ -65,14 +65,12 @@ def module_from_path(file: str, roots: Sequence[str | Path] = ()) -> str:
             parts = parts[len(parts) - parts[::-1].index(marker) :]
             break
     else:
-        for root in roots:
-            root_parts = _pure(str(root)).parts
-            if p.is_absolute() and parts[: len(root_parts)] == root_parts:
-                parts = parts[len(root_parts) :]
-                break
-        else:
-            if p.is_absolute():
-                parts = parts[-1:]
+        # The innermost root wins: a source root listed in in_app names modules as they are imported.
+        matching = [r for r in (_pure(str(root)).parts for root in roots) if p.is_absolute() and parts[: len(r)] == r]
+        if matching:
+            parts = parts[len(max(matching, key=len)) :]
+        elif p.is_absolute():
+            parts = parts[-1:]
     parts = tuple(x for x in parts if x not in ("", ".", "/", "\\"))
     if not parts:
         return "unknown"
