@@ -196,7 +196,7 @@ class AutohealSession:
         recover_inflight(self.report_dir, self.patterns)
         from .report import publish
 
-        publish.archive_previous(self.report_dir, self.cfg)
+        publish.archive_previous(self.report_dir, self._cfg)
         for name in (store.RECORDS, store.INFLIGHT):
             shutil.rmtree(self.report_dir / name, ignore_errors=True)
         store.records_dir(self.report_dir).mkdir(parents=True, exist_ok=True)
@@ -419,7 +419,7 @@ class AutohealSession:
             data = self.summary.write(self.report_dir, self.exit_status)
             from .report import publish
 
-            self.published = publish.publish_session(self.report_dir, data, self.cfg, self.config)
+            self.published = publish.publish_session(self.report_dir, data, self._cfg, self.config)
         except Exception as exc:
             warnings.warn(AutohealWarning(f"could not write the run summary or report: {exc!r}"), stacklevel=1)
 
