@@ -101,6 +101,8 @@ def main(args: argparse.Namespace) -> int:
         return 2
     finally:
         healer.save_state()
+        if hasattr(backend, "close"):
+            backend.close()
     print(
         f"heal: {len(result.created)} issue(s) created, {len(result.pulls)} draft PR(s), {len(result.commented)} comment(s), "
         f"{len(result.reopened)} reopened, {result.writes} write request(s), {result.retries} retr(ies) "

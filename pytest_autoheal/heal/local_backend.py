@@ -160,7 +160,7 @@ class LocalBackend:
     def reopen(self, number: int) -> Issue:
         return self._issue(self._update(number, state="open", state_reason="reopened", closed_at=None))
 
-    def close(self, number: int, reason: str = "completed") -> Issue:
+    def close_issue(self, number: int, reason: str = "completed") -> Issue:
         now = utcnow()
         return self._issue(self._update(number, state="closed", state_reason=reason, closed_at=now))
 

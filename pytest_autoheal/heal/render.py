@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -164,7 +164,3 @@ def issue_context(cluster: Any, run: Mapping[str, Any], extra: Mapping[str, Any]
         "reproduce": reproduce_command(rec.get("test", {}).get("nodeid", ""), rec.get("test", {}).get("level")),
         **(extra or {}),
     }
-
-
-def list_text(items: Sequence[str]) -> str:
-    return ", ".join(items)

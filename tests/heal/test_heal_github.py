@@ -330,3 +330,16 @@ def test_writes_are_spaced_to_the_per_minute_limit() -> None:
     assert waits == []
     budget.take()
     assert len(waits) == 1 and 59 < waits[0] <= 60
+
+
+def test_issue_whose_label_was_removed_is_still_found_through_the_cache(github_api: GithubApi, heal_config, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    make_records(reports, fingerprints=1, records=1)
+    cfg = heal_config()
+    assert run_heal("--reports", reports, "--config", cfg) == 0
+    github_api.repos[REPO].issues[1]["labels"] = []
+    github_api.reset_log()
+    assert run_heal("--reports", reports, "--config", cfg) == 0
+    assert github_api.writes() == []
+    assert ("GET", "/repos/acme/platform/issues/1") in [(r.method, r.path) for r in github_api.reads()]
+    assert len(github_api.issues(REPO)) == 1

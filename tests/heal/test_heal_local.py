@@ -134,3 +134,19 @@ def test_bad_heal_config_is_one_line_naming_the_key(tmp_path: Path, capsys) -> N
     assert run_heal("--reports", tmp_path / "reports", "--config", config, "--dry-run") == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"autoheal heal: {config}: tool.autoheal.heal.max_reports_per_sesion: unknown key"]
+
+
+def test_local_backend_reopens_a_closed_issue_and_comments_once(git_repo: Path, heal_config, tmp_path: Path) -> None:
+    from pytest_autoheal.heal.local_backend import LocalBackend
+
+    cfg = heal_config()
+    make_records(tmp_path / "a", fingerprints=1, records=1, run_id="8001")
+    assert run_heal("--reports", tmp_path / "a", "--config", cfg, "--backend", "local", "--local-repo", git_repo) == 0
+    LocalBackend(git_repo).close_issue(1)
+    make_records(tmp_path / "b", fingerprints=1, records=1, run_id="8002")
+    for _ in range(2):
+        assert run_heal("--reports", tmp_path / "b", "--config", cfg, "--backend", "local", "--local-repo", git_repo) == 0
+    issue = json.loads((git_repo / ".git" / "autoheal" / "issues" / "1.json").read_text())
+    assert issue["state"] == "open" and issue["state_reason"] == "reopened"
+    assert len(issue["comments"]) == 1 and "Regression" in issue["comments"][0]["body"]
+    assert len(list((git_repo / ".git" / "autoheal" / "pulls").glob("*.json"))) == 1
