@@ -128,13 +128,15 @@ def parse_report(body: bytes, *, content_type: str = "application/json", max_byt
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise ReportRejected(400, "error report is not valid UTF-8; send JSON encoded as UTF-8") from None
-    depth = _nesting_depth(text)
-    if depth > MAX_DEPTH:
-        raise ReportRejected(400, f"error report is nested {depth} levels deep; the limit is {MAX_DEPTH}")
     try:
         data = json.loads(text)
-    except (ValueError, RecursionError):
+    except RecursionError:
+        raise ReportRejected(400, f"error report is nested too deeply; the limit is {MAX_DEPTH} levels") from None
+    except ValueError:
         raise ReportRejected(400, 'error report is not valid JSON; send a JSON object such as {"type": "TypeError", ...}') from None
+    depth = _nesting_depth(data)
+    if depth > MAX_DEPTH:
+        raise ReportRejected(400, f"error report is nested {depth} levels deep; the limit is {MAX_DEPTH}")
     if not isinstance(data, dict):
         raise ReportRejected(400, "error report must be a JSON object with kind, type and message")
     return _validated(data)
@@ -236,29 +238,12 @@ def _page_path(url: str) -> str:
     return parts.path or "/"
 
 
-def _nesting_depth(text: str) -> int:
-    """Deepest bracket nesting outside strings, found without building the object."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > MAX_DEPTH:
-                    return deepest
-        elif ch in "]}":
-            depth -= 1
-    return deepest
+def _nesting_depth(value: Any, depth: int = 0) -> int:
+    """Depth of nested objects and arrays, counted no further than one past the limit."""
+    if not isinstance(value, (dict, list)) or depth > MAX_DEPTH:
+        return depth
+    items = value.values() if isinstance(value, dict) else value
+    return max((_nesting_depth(v, depth + 1) for v in items), default=depth + 1)
 
 
 _store_lock = threading.Lock()
