@@ -20,6 +20,7 @@ from typing import Any
 from .classify import Facts, compile_patterns, facts_from_text
 from .config import ConfigError, load_config
 from .context import utcnow
+from .fingerprint import fingerprint
 from .frames import Frame
 from .logparse import LogFailure, LogReport, PytestFailure, parse_log
 from .record import COMPONENTS, ErrorInfo, TestInfo, build_record, decode_output, note_occurrence, write_record
@@ -44,16 +45,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    texts: list[tuple[str, str]] = []
+    groups: list[list[tuple[str, str]]] = []
     for name in args.logfiles:
         if name == "-":
-            texts.append(("<stdin>", decode_output(sys.stdin.buffer.read())))
+            groups.append([("<stdin>", decode_output(sys.stdin.buffer.read()))])
             continue
-        path = Path(name)
-        if not path.is_file():
-            print(f"autoheal analyze: {name} is not a file; pass the path of a downloaded CI log.", file=sys.stderr)
+        files = log_files(Path(name))
+        if not files:
+            print(f"autoheal analyze: {name} is not a log file or a folder of them; pass a downloaded CI log.", file=sys.stderr)
             return 2
-        texts.append((str(path), decode_output(path.read_bytes())))
+        groups.append([(str(f), decode_output(f.read_bytes())) for f in files])
     try:
         cfg = load_config(Path.cwd(), args.config)
     except ConfigError as exc:
@@ -61,13 +62,16 @@ def main(args: argparse.Namespace) -> int:
         return 2
     patterns = compile_patterns(cfg.classify.patterns)
     records: dict[str, dict[str, Any]] = {}
-    for name, text in texts:
-        run = log_run(text, run_id=args.run_id, repo=args.repo, workflow=args.workflow)
-        for record in analyse_text(text, run=run, roots=args.root, patterns=patterns, log_name=name):
-            if record["id"] in records:
-                records[record["id"]] = note_occurrence(records[record["id"]])
-            else:
-                records[record["id"]] = record
+    for group in groups:
+        run = log_run("\n".join(text for _, text in group), run_id=args.run_id, repo=args.repo, workflow=args.workflow)
+        seen: set[str] = set()
+        for name, text in group:
+            for record in analyse_text(text, run=run, roots=args.root, patterns=patterns, log_name=name):
+                # A run's archive holds each job's log and its steps' logs: one failure, printed twice.
+                if record["id"] in seen:
+                    continue
+                seen.add(record["id"])
+                records[record["id"]] = note_occurrence(records[record["id"]]) if record["id"] in records else record
     out = Path(args.out)
     for record in records.values():
         write_record(out, record)
@@ -76,6 +80,16 @@ def main(args: argparse.Namespace) -> int:
     else:
         print(summary_table(list(records.values()), out))
     return 0
+
+
+def log_files(path: Path) -> list[Path]:
+    """A log file, or the logs of an unpacked run archive (its job logs, else every step log below it)."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        return []
+    top = sorted(p for p in path.glob("*.txt") if p.is_file())
+    return top or sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".txt", ".log"))
 
 
 def log_run(text: str, *, run_id: str | None = None, repo: str | None = None, workflow: str | None = None) -> dict[str, Any]:
@@ -183,7 +197,7 @@ def _other_record(f: LogFailure, run: dict[str, Any], patterns: Sequence[Any], l
         facts=facts,
         patterns=patterns,
         source="log",
-        record_id_salt=f"{f.kind}:{f.line}",
+        record_id_salt=f"{f.kind}:{fingerprint(f.type, f.message, f.frames).hash}",
         now=now,
     )
 

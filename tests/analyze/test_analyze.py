@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,35 @@ def run_and_analyze(pytester: pytest.Pytester, *pytest_args: str) -> tuple[dict,
     return read_records(pytester.path / "plugin-reports"), read_records(pytester.path / "log-reports"), done.stdout
 
 
+@dataclass
+class Baseline:
+    path: Path
+    plugin: dict[tuple[str, str], dict[str, Any]]
+    from_log: dict[tuple[str, str], dict[str, Any]]
+    table: str
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
+    """One real pytest run of the sample project (default options), its log and its analysis, shared by the tests that read them."""
+    path = tmp_path_factory.mktemp("baseline")
+    for name, text in FILES.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(text)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--continue-on-collection-errors", "--autoheal-dir=plugin-reports"],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    (path / "job.log").write_text(actions_log(run.stdout.splitlines()))
+    done = analyze(path, "job.log", "--out", "log-reports")
+    assert done.returncode == 0, done.stderr
+    return Baseline(path, read_records(path / "plugin-reports"), read_records(path / "log-reports"), done.stdout)
+
+
 EXPECTED = {
     ("test_sample.py::test_zero", "call"): "runtime_exception",
     ("test_sample.py::test_json", "call"): "contract",
@@ -214,8 +244,8 @@ def test_log_gives_the_plugins_fingerprints_and_classes(pytester: pytest.Pyteste
     assert len(hashes) == len(from_log)
 
 
-def test_log_keeps_captured_output_and_the_step(pytester: pytest.Pytester) -> None:
-    _, from_log, table = run_and_analyze(pytester)
+def test_log_keeps_captured_output_and_the_step(baseline: Baseline) -> None:
+    from_log, table = baseline.from_log, baseline.table
     record = from_log[("test_sample.py::test_missing_file", "call")]
     assert "reading a file that is not there" in record["error"]["stdout_tail"]
     assert record["error"]["extras"]["log"]["step"] == "Run pytest"
@@ -235,16 +265,16 @@ def test_line_style_log_keeps_classes_and_says_frames_are_missing(pytester: pyte
     assert "--tb=line" in zero["error"]["extras"]["log"]["note"]
 
 
-def test_analysing_twice_writes_the_same_records_and_heal_can_read_them(pytester: pytest.Pytester) -> None:
-    _, first, _ = run_and_analyze(pytester)
-    files = sorted(p.name for p in store.records_dir(pytester.path / "log-reports").glob("*.json"))
-    again = analyze(pytester.path, "job.log", "--out", "log-reports", "--json")
+def test_analysing_twice_writes_the_same_records_and_heal_can_read_them(baseline: Baseline) -> None:
+    first = baseline.from_log
+    files = sorted(p.name for p in store.records_dir(baseline.path / "log-reports").glob("*.json"))
+    again = analyze(baseline.path, "job.log", "--out", "log-reports", "--json")
     assert again.returncode == 0, again.stderr
     printed = json.loads(again.stdout)
-    assert sorted(p.name for p in store.records_dir(pytester.path / "log-reports").glob("*.json")) == files
+    assert sorted(p.name for p in store.records_dir(baseline.path / "log-reports").glob("*.json")) == files
     assert {r["id"] for r in printed} == {r["id"] for r in first.values()}
     errors: list[str] = []
-    loaded = store.load_records([pytester.path / "log-reports"], errors=errors)
+    loaded = store.load_records([baseline.path / "log-reports"], errors=errors)
     assert errors == [] and len(loaded) == len(first)
 
 
@@ -362,7 +392,9 @@ def test_clean_lines_strips_timestamps_and_colours_and_names_steps() -> None:
 def test_missing_log_file_is_one_clear_error(tmp_path: Path) -> None:
     done = analyze(tmp_path, "no-such.log")
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines()[-1] == "autoheal analyze: no-such.log is not a file; pass the path of a downloaded CI log."
+    assert done.stderr.strip().splitlines()[-1] == (
+        "autoheal analyze: no-such.log is not a log file or a folder of them; pass a downloaded CI log."
+    )
 
 
 def test_log_without_failures_writes_nothing(tmp_path: Path) -> None:
@@ -374,21 +406,21 @@ def test_log_without_failures_writes_nothing(tmp_path: Path) -> None:
     assert not list((tmp_path / "out").glob("records/*.json"))
 
 
-def test_gh_cli_failed_log_on_stdin_gives_the_same_records(pytester: pytest.Pytester) -> None:
-    plugin, _, _ = run_and_analyze(pytester)
-    output = (pytester.path / "job.log").read_text().splitlines()
+def test_gh_cli_failed_log_on_stdin_gives_the_same_records(baseline: Baseline) -> None:
+    plugin = baseline.plugin
+    output = (baseline.path / "job.log").read_text().splitlines()
     # `gh run view --log-failed` prints "<job>\t<step>\t<timestamped line>".
     gh_form = "".join(f"monitor (pdf_tools)\tMonitor mcp_tools\t{line}\n" for line in output)
     done = subprocess.run(
         [sys.executable, "-m", "pytest_autoheal", "analyze", "-", "--out", "gh-reports", "--run-id", "4242", "--repo", "acme/shop"],
-        cwd=pytester.path,
+        cwd=baseline.path,
         input=gh_form,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    from_gh = read_records(pytester.path / "gh-reports")
+    from_gh = read_records(baseline.path / "gh-reports")
     assert {k: r["fingerprint"]["hash"] for k, r in from_gh.items()} == {k: r["fingerprint"]["hash"] for k, r in plugin.items()}
     some = from_gh[("test_sample.py::test_zero", "call")]
     assert some["run"]["id"] == "4242" and some["run"]["repository"] == "acme/shop"
@@ -398,14 +430,14 @@ def test_gh_cli_failed_log_on_stdin_gives_the_same_records(pytester: pytest.Pyte
 HEAL_ARGS = ["--local-repo", "shop", "--repo", "acme/shop", "--dry-run", "--max-new", "50"]
 
 
-def test_heal_plans_one_issue_per_fingerprint_from_the_log_records(pytester: pytest.Pytester) -> None:
-    _, from_log, _ = run_and_analyze(pytester)
-    subprocess.run(["git", "init", "-q", "-b", "main", str(pytester.path / "shop")], check=True, timeout=60)
+def test_heal_plans_one_issue_per_fingerprint_from_the_log_records(baseline: Baseline) -> None:
+    from_log = baseline.from_log
+    subprocess.run(["git", "init", "-q", "-b", "main", str(baseline.path / "shop")], check=True, timeout=60)
     subprocess.run(
         [
             "git",
             "-C",
-            str(pytester.path / "shop"),
+            str(baseline.path / "shop"),
             "-c",
             "user.email=a@b.invalid",
             "-c",
@@ -421,7 +453,7 @@ def test_heal_plans_one_issue_per_fingerprint_from_the_log_records(pytester: pyt
     )
     done = subprocess.run(
         [sys.executable, "-m", "pytest_autoheal", "heal", "--reports", "log-reports", "--backend", "local", *HEAL_ARGS],
-        cwd=pytester.path,
+        cwd=baseline.path,
         capture_output=True,
         text=True,
         timeout=180,
@@ -429,3 +461,22 @@ def test_heal_plans_one_issue_per_fingerprint_from_the_log_records(pytester: pyt
     assert done.returncode == 0, done.stderr
     creates = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("create ")]
     assert sorted(creates) == sorted(r["fingerprint"]["hash"][:12] for r in from_log.values())
+
+
+def test_unpacked_run_archive_gives_each_failure_once(baseline: Baseline) -> None:
+    from_log = baseline.from_log
+    job_log = (baseline.path / "job.log").read_text()
+    # GitHub's log archive: one file per job at the top, and the same lines again per step below.
+    archive = baseline.path / "logs_4242"
+    (archive / "monitor").mkdir(parents=True)
+    (archive / "0_monitor.txt").write_text(job_log)
+    (archive / "monitor" / "3_Run pytest.txt").write_text(job_log)
+    done = analyze(baseline.path, str(archive), "--out", "archive-reports", "--run-id", "4242")
+    assert done.returncode == 0, done.stderr
+    records = read_records(baseline.path / "archive-reports")
+    assert set(records) == set(from_log)
+    assert all(r["occurrences"]["count"] == 1 and r["run"]["id"] == "4242" for r in records.values())
+    (archive / "0_monitor.txt").unlink()
+    again = analyze(baseline.path, str(archive), "--out", "step-reports", "--run-id", "4242")
+    assert again.returncode == 0, again.stderr
+    assert set(read_records(baseline.path / "step-reports")) == set(from_log)
