@@ -129,8 +129,11 @@ def render(template: str, context: Mapping[str, Any]) -> str:
         body = _env().get_template(template).render(**context, block_limit=block_limit)
         if len(body) <= MAX_BODY_CHARS:
             return body
-    note = "\n\n_(cut to fit GitHub's size limit)_\n"
-    return body[: MAX_BODY_CHARS - len(note)] + note
+    # The hidden markers at the end are what dedup reads: cut the text before them, never them.
+    at = body.rfind("<!-- autoheal:")
+    tail = body[at:] if at >= 0 else ""
+    note = "\n\n_(cut to fit GitHub's size limit)_\n\n"
+    return body[: MAX_BODY_CHARS - len(note) - len(tail)] + note + tail
 
 
 def reproduce_command(nodeid: str, level: str | None) -> str:
