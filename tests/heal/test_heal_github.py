@@ -343,3 +343,19 @@ def test_issue_whose_label_was_removed_is_still_found_through_the_cache(github_a
     assert github_api.writes() == []
     assert ("GET", "/repos/acme/platform/issues/1") in [(r.method, r.path) for r in github_api.reads()]
     assert len(github_api.issues(REPO)) == 1
+
+
+def test_rejected_token_and_unknown_repository_are_one_line_errors(
+    github_api: GithubApi, heal_config, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    make_records(tmp_path / "r", fingerprints=1, records=1)
+    monkeypatch.setenv("GITHUB_TOKEN", "wrong-token-value")
+    assert run_heal("--reports", tmp_path / "r", "--config", heal_config()) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"autoheal heal: GitHub at {github_api.url} rejected the token; set GITHUB_TOKEN to a token with issues and pull-requests write access"
+    )
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    assert run_heal("--reports", tmp_path / "r", "--config", heal_config(), "--repo", "acme/nothing") == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"autoheal heal: repository 'acme/nothing' not found at {github_api.url}; check heal.repo / --repo and the token's access"
+    assert github_api.writes() == []
