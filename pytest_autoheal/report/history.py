@@ -22,6 +22,9 @@ from ..redact import redact_data
 
 HISTORY_FILE = "history.sqlite"
 SCHEMA_VERSION = 1
+# What a history row keeps of a cluster: enough to name it; the records hold the rest.
+CAUSE_CHARS = 200
+TESTS_KEPT = 3
 # How long a writer waits for another process's lock before falling back to the log.
 LOCK_TIMEOUT = 2.0
 
@@ -71,7 +74,7 @@ def run_entry(run: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> d
             {
                 "fingerprint": fp,
                 "class": cls,
-                "cause": (rec.get("classification") or {}).get("root_cause"),
+                "cause": str((rec.get("classification") or {}).get("root_cause") or "")[:CAUSE_CHARS],
                 "count": 0,
                 "flaky_only": True,
                 "first_seen": occ.get("first_seen") or rec.get("created_at"),
@@ -84,7 +87,7 @@ def run_entry(run: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> d
         row["first_seen"] = min(filter(None, [row["first_seen"], occ.get("first_seen") or rec.get("created_at")]), default=None)
         row["last_seen"] = max(filter(None, [row["last_seen"], occ.get("last_seen") or rec.get("updated_at")]), default=None)
         nodeid = (rec.get("test") or {}).get("nodeid")
-        if nodeid and nodeid not in row["tests"] and len(row["tests"]) < 50:
+        if nodeid and nodeid not in row["tests"] and len(row["tests"]) < TESTS_KEPT:
             row["tests"].append(nodeid)
     info = run.get("run") or {}
     return {
