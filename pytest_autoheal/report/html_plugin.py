@@ -81,4 +81,7 @@ class HtmlReportHooks:
 
 def register(config: pytest.Config, report_dir: Path) -> None:
     """Called from the plugin's ``pytest_configure`` when pytest-html is active."""
+    # pytest-html is loaded in every run where it is installed; it writes a report only with --html.
+    if not getattr(config.option, "htmlpath", None):
+        return
     config.pluginmanager.register(HtmlReportHooks(config, report_dir), "autoheal-html")

@@ -528,10 +528,14 @@ def current_entries(inputs: Inputs) -> list[dict[str, Any]]:
     runs_by_id: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for run in inputs.runs:
         runs_by_id[str((run.get("run") or {}).get("id"))].append(run)
+    for run_id in recs_by_run:
+        # Records of a session that died before writing run.json still count as a run.
+        runs_by_id.setdefault(run_id, [])
     for run_id, shards in runs_by_id.items():
         merged = merge_runs(shards, recs_by_run.get(run_id, []))
+        first_record = recs_by_run[run_id][0] if recs_by_run.get(run_id) else {}
         combined = {
-            "run": next((s.get("run") for s in shards), {}),
+            "run": next((s.get("run") for s in shards), None) or first_record.get("run") or {"id": run_id},
             "counts": merged["counts"],
             "total": merged["total"],
             "started_at": merged["started_at"],

@@ -127,3 +127,18 @@ def test_history_is_bounded_and_append_only(tmp_path: Path) -> None:
     runs = history.runs()
     assert [r["run_id"] for r in runs] == ["r2", "r3", "r4"]
     assert runs[-1]["passed"] == 4
+
+
+def test_records_of_a_session_that_died_before_publishing_reach_the_history(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_platform=FAILING_PROJECT)
+    args = ["-p", "no:cacheprovider", "--autoheal-dir", "reports"]
+    pytester.runpytest_subprocess(*args).assert_outcomes(passed=3, failed=3, skipped=1)
+    reports = pytester.path / "reports"
+    first = json.loads((reports / "run.json").read_text())["run"]["id"]
+    (reports / "run.json").unlink()
+    (reports / "history.sqlite").unlink()
+    (reports / "history.sqlite.jsonl").unlink()
+    pytester.runpytest_subprocess(*args).assert_outcomes(passed=3, failed=3, skipped=1)
+    runs = History(reports / "history.sqlite").runs()
+    assert len(runs) == 2 and runs[0]["run_id"] == first
+    assert len(runs[0]["failures"]) == 3
