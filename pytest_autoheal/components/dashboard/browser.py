@@ -172,7 +172,7 @@ def open_page(
     screenshot_path: str | Path | None = None,
     scripts: Sequence[str] = (),
 ) -> PageResult:
-    """Load ``url`` and report what happened; never hangs past ``timeout`` plus the settle time.
+    """Load ``url`` and report what happened; loading, each script and the screenshot are each bounded by ``timeout``.
 
     ``scripts`` are JavaScript expressions or functions (``"() => ..."``, async allowed),
     evaluated in the page after it loaded; each result (or ``{"error": ...}``) is in ``scripts``.
