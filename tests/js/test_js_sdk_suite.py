@@ -197,3 +197,11 @@ def test_a_js_sdk_table_without_files_is_one_config_error(pytester: pytest.Pytes
     output = result.stdout.str() + result.stderr.str()
     assert "js_sdk" in output and "files" in output
     assert "Traceback" not in output
+
+
+def test_globs_that_match_nothing_fail_as_a_config_record(pytester: pytest.Pytester, node: str) -> None:
+    result, records = run_suite(pytester, '[js_sdk]\nfiles = ["static/sdk/**/*.js"]\n', "--autoheal-level=smoke")
+    result.assert_outcomes(failed=1)
+    (record,) = records
+    assert record["classification"]["class"] == "config"
+    assert "no SDK file matches" in record["error"]["message"] and "static/sdk/**/*.js" in record["error"]["message"]
