@@ -21,6 +21,14 @@ def test_command_without_port_placeholder_is_one_config_error(pytester: pytest.P
     assert "Traceback" not in result.stderr.str() and records == []
 
 
+def test_missing_dashboard_program_is_one_clear_record(pytester: pytest.Pytester) -> None:
+    result, records, _ = run_suite(pytester, {"command": ["no-such-dashboard", "--port", "{port}"]}, "--autoheal-level=smoke")
+    result.assert_outcomes(errors=1, skipped=1)
+    (rec,) = records
+    assert rec["error"]["message"].startswith("the dashboard command's program 'no-such-dashboard' was not found")
+    assert rec["error"]["extras"]["argv"] == ["no-such-dashboard", "--port", rec["error"]["extras"]["argv"][2]]
+
+
 def test_dashboard_that_dies_at_start_gives_a_record_with_its_own_exception(pytester: pytest.Pytester) -> None:
     script = pytester.path / "dies.py"
     script.write_text("import sys\n\ndef load_routes(path):\n    return open(path).read()\n\nload_routes('/nonexistent/routes.yaml')\n")
@@ -32,7 +40,8 @@ def test_dashboard_that_dies_at_start_gives_a_record_with_its_own_exception(pyte
     assert records[0]["test"]["phase"] == "setup"
 
 
-def test_ctrl_c_stops_the_dashboard(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
+def test_dashboard_stops_when_pytest_is_interrupted_or_killed(pytester: pytest.Pytester, sig: signal.Signals) -> None:
     cfg = pytester.path / "autoheal.toml"
     cfg.write_text(
         f"[dashboard]\ncommand = {toml_value(bad_site_command())}\nready_path = '/clean'\npages = ['/hang.js']\nrequest_timeout = 120\n"
@@ -60,10 +69,10 @@ def test_ctrl_c_stops_the_dashboard(pytester: pytest.Pytester) -> None:
     try:
         assert pid is not None, "the dashboard did not start"
         time.sleep(1.0)  # the test is now blocked on the endless response
-        os.kill(proc.pid, signal.SIGINT)
+        os.kill(proc.pid, sig)
         proc.wait(timeout=30)
         out = proc.stdout.read().decode() if proc.stdout else ""
-        assert "KeyboardInterrupt" in out
+        assert "KeyboardInterrupt" in out if sig == signal.SIGINT else proc.returncode == -signal.SIGKILL
         for _ in range(50):
             try:
                 os.kill(pid, 0)
@@ -71,7 +80,7 @@ def test_ctrl_c_stops_the_dashboard(pytester: pytest.Pytester) -> None:
                 break
             time.sleep(0.1)
         else:
-            pytest.fail(f"dashboard pid {pid} still runs after Ctrl-C")
+            pytest.fail(f"dashboard pid {pid} still runs after {sig.name}")
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -79,6 +79,24 @@ def resolve_program(name: str, base_dir: Path) -> str:
     return found or name
 
 
+# Runs before the dashboard's own program (exec keeps the pid): the kernel sends SIGTERM to it
+# when the process that started it dies, even by SIGKILL or os._exit, where atexit never runs.
+_STOP_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    sys.exit('the process that started the dashboard is gone')\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def stop_with_parent(argv: list[str]) -> list[str]:
+    """``argv`` wrapped so the kernel stops it when this process dies (Linux; elsewhere unchanged)."""
+    if not sys.platform.startswith("linux"):
+        return argv
+    return [sys.executable, "-I", "-c", _STOP_WITH_PARENT, str(os.getpid()), *argv]
+
+
 def start_dashboard(
     cfg: DashboardConfig,
     *,
@@ -99,8 +117,11 @@ def start_dashboard(
         dashboard.argv = argv
         child_env = {k: fill(v) for k, v in cfg.env.items()} | dict(env or {})
         cwd = (base_dir / cfg.cwd) if cfg.cwd else base_dir
+        if not (os.sep in argv[0] and os.access(argv[0], os.X_OK)) and shutil.which(argv[0], path=child_env.get("PATH")) is None:
+            summary = f"the dashboard command's program {argv[0]!r} was not found; check [tool.autoheal.dashboard] command or install it"
+            raise TargetFailure(summary, error_type="FileNotFoundError", message=summary, extras={"argv": argv})
         try:
-            dashboard.service = start(argv, log_path=log_path, env=child_env, cwd=cwd)
+            dashboard.service = start(stop_with_parent(argv), log_path=log_path, env=child_env, cwd=cwd)
         except OSError as exc:
             raise TargetFailure(
                 f"the dashboard command could not start: {exc}; check [tool.autoheal.dashboard] command",
