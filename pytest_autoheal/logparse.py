@@ -171,6 +171,7 @@ def parse_pytest_session(session: Sequence[LogLine], roots: Sequence[str | Path]
     sections: list[tuple[str, str, list[LogLine]]] = []
     summary: list[tuple[str, str]] = []
     loose: list[LogLine] = []
+    xpassed: set[str] = set()
     block = ""
     current: list[LogLine] | None = None
     for ln in session:
@@ -190,12 +191,17 @@ def parse_pytest_session(session: Sequence[LogLine], roots: Sequence[str | Path]
                 loose.append(ln)
         elif block == "short test summary info":
             m = _SUMMARY.match(ln.text)
-            if m:
+            if m and (m.group("reason") or "").startswith("[XPASS(strict)]"):
+                xpassed.add(m.group("nodeid"))
+            elif m:
                 summary.append((m.group("kind"), m.group("nodeid")))
     failures: list[PytestFailure] = []
     taken: set[int] = set()
     for block_name, title, body in sections:
         nodeid, phase = _name_section(block_name, title, summary, taken)
+        if any(ln.text.startswith("[XPASS(strict)]") for ln in body[:3]):
+            # An unexpected pass has no exception: the plugin records none, neither do we.
+            continue
         failure = parse_failure_section([ln.text for ln in body], roots)
         failure.nodeid = nodeid or failure.nodeid
         failure.phase = phase
@@ -251,13 +257,21 @@ def parse_failure_section(body: Sequence[str], roots: Sequence[str | Path] = ())
             continue
         target.append(ln)
     text = "\n".join(report_lines).strip("\n")
-    if any(ln.strip() == "Traceback (most recent call last):" for ln in report_lines) and not any(
+    group_start = next(
+        (k for k, ln in enumerate(report_lines) if ln.strip().endswith("Exception Group Traceback (most recent call last):")), None
+    )
+    if group_start is not None:
+        error_type, message, frames = _exception_group(report_lines[group_start:], roots)
+    elif any(ln.strip() == "Traceback (most recent call last):" for ln in report_lines) and not any(
         _SHORT_ENTRY.match(ln) or _LONG_END.match(ln) for ln in report_lines
     ):
         parsed = parse_python_traceback(text, roots)
-        error_type, message, frames = (parsed.type, parsed.message, parsed.frames) if parsed else ("unknown", text[-500:], [])
+        error_type, message, frames = (
+            (parsed.type, parsed.message, _expand_repeats(parsed.frames, parsed.text)) if parsed else ("unknown", text[-500:], [])
+        )
     else:
         error_type, message, frames = _parse_entries(report_lines, roots)
+        frames = _restore_recursion(frames, report_lines)
     return PytestFailure(
         nodeid="",
         phase="call",
@@ -269,6 +283,53 @@ def parse_failure_section(body: Sequence[str], roots: Sequence[str | Path] = ())
         stderr="\n".join(captured["stderr"]),
         log="\n".join(captured["log"]),
     )
+
+
+def _exception_group(lines: Sequence[str], roots: Sequence[str | Path]) -> tuple[str, str, list[Frame]]:
+    """The group itself (its type, message and frames) from Python's ``+ Exception Group Traceback`` drawing."""
+    top = ["Traceback (most recent call last):"]
+    for ln in lines[1:]:
+        if re.match(r"^\s*\+-", ln):
+            break
+        top.append(re.sub(r"^\s*[|+] ?", "", ln, count=1))
+    parsed = parse_python_traceback("\n".join(top), roots)
+    if parsed is None:
+        return "unknown", "\n".join(lines)[-500:], []
+    return parsed.type, parsed.message, parsed.frames
+
+
+_REPEATED = re.compile(r"^\s*\[Previous line repeated (?P<n>\d+) more times?\]")
+
+
+def _expand_repeats(frames: list[Frame], text: str) -> list[Frame]:
+    """Python folds a recursion into "[Previous line repeated N more times]"; the live traceback has every frame."""
+    out: list[Frame] = []
+    seen = 0
+    for ln in text.splitlines():
+        if re.match(r'^\s*File "[^"]+", line \d+', ln) and seen < len(frames):
+            out.append(frames[seen])
+            seen += 1
+        elif (m := _REPEATED.match(ln)) and out:
+            out.extend([out[-1]] * int(m.group("n")))
+    return out + frames[seen:]
+
+
+_RECURSION_NOTE = re.compile(r"^\s*Displaying first and last \d+ stack frames out of (?P<total>\d+)\.")
+
+
+def _restore_recursion(frames: list[Frame], lines: Sequence[str]) -> list[Frame]:
+    """pytest shows a RecursionError's first and last frames only; the hidden middle repeats the recursion's cycle."""
+    total = next((int(m.group("total")) for ln in lines if (m := _RECURSION_NOTE.match(ln))), None)
+    if total is None or total <= len(frames) or len(frames) < 4:
+        return frames
+    tail = frames[-min(10, len(frames) // 2) :]
+    period = next((p for p in range(1, 6) if all(tail[k].key() == tail[k % p].key() for k in range(len(tail)))), None)
+    if period is None:
+        return frames
+    missing = total - len(frames)
+    cycle_start = len(frames) - len(tail)
+    inserted = [tail[(j - missing) % period] for j in range(missing)]
+    return frames[:cycle_start] + inserted + frames[cycle_start:]
 
 
 def _parse_entries(lines: Sequence[str], roots: Sequence[str | Path]) -> tuple[str, str, list[Frame]]:

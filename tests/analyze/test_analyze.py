@@ -109,6 +109,30 @@ def test_missing_file(tmp_path):
 
 def test_passes():
     assert ratio(4, 2) == 2
+
+
+def spin(n):
+    return spin(n + 1)
+
+
+def test_recursion():
+    spin(0)
+
+
+@pytest.mark.xfail(strict=True)
+def test_unexpected_pass():
+    pass
+
+
+def test_group():
+    raise ExceptionGroup("many", [ValueError("a"), KeyError("b")])
+
+
+def test_teardown(request):
+    def close():
+        raise OSError("teardown broke")
+
+    request.addfinalizer(close)
 """
 
 FILES = {
@@ -218,6 +242,9 @@ EXPECTED = {
     ("test_sample.py::test_chain", "call"): "runtime_exception",
     ("test_sample.py::test_multiline", "call"): "runtime_exception",
     ("test_sample.py::test_missing_file", "call"): "runtime_exception",
+    ("test_sample.py::test_recursion", "call"): "resource",
+    ("test_sample.py::test_group", "call"): "runtime_exception",
+    ("test_sample.py::test_teardown", "teardown"): "runtime_exception",
     ("test_broken_import.py", "collect"): "dependency",
     ("test_syntax.py", "collect"): "syntax",
 }
@@ -251,7 +278,7 @@ def test_log_keeps_captured_output_and_the_step(baseline: Baseline) -> None:
     assert record["error"]["extras"]["log"]["step"] == "Run pytest"
     assert record["error"]["message"].startswith("[Errno 2] No such file or directory")
     assert [f["function"] for f in record["error"]["frames"]] == ["test_missing_file", "read"]
-    assert "13 failure record(s) written" in table
+    assert "16 failure record(s) written" in table
 
 
 def test_line_style_log_keeps_classes_and_says_frames_are_missing(pytester: pytest.Pytester) -> None:
