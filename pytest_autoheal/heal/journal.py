@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import store
 from ..context import utcnow
+from ..redact import redact_data
 
 HEAL_DIR = "heal"
 JOURNAL_FILE = "journal.jsonl"
@@ -46,8 +47,9 @@ class Journal:
         entry = {"ts": utcnow(), "op": op, "phase": phase, "fingerprint": fingerprint, "issue": issue, "pr": pr, "url": url, "error": error}
         entry.update(extra)
         self.entries.append(entry)
-        self._lines.append(json.dumps(entry, ensure_ascii=False, default=str))
-        store.write_text(self.path, "\n".join(self._lines) + "\n")
+        # Each line is redacted once as it is added, so a long journal is not redacted again at every write.
+        self._lines.append(json.dumps(redact_data(entry), ensure_ascii=False, default=str))
+        store.write_text(self.path, "\n".join(self._lines) + "\n", already_redacted=True)
         return entry
 
     def read(self) -> list[dict[str, Any]]:
