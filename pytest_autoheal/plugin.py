@@ -140,7 +140,8 @@ class AutohealSession:
         self.is_controller = self.worker is None
         table = raw.data or {}
         in_app = [str((raw.base_dir / p).resolve()) for p in table.get("in_app", [])]
-        self.roots = default_roots(config.rootpath) + in_app
+        rootdir = getattr(config, "workerinput", {}).get("autoheal_rootdir") or config.rootpath
+        self.roots = default_roots(rootdir) + in_app
         self.patterns: list[Pattern] = compile_patterns(table.get("classify", {}).get("patterns", []))
         level = _opt(config, "autoheal_level") or table.get("level")
         self.levels = parse_levels(level) if level else ()
@@ -169,14 +170,19 @@ class AutohealSession:
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> AutohealSession:
-        raw = read_config(config.rootpath, _opt(config, "autoheal_config") or None)
+        workerinput = getattr(config, "workerinput", None)
+        if workerinput and workerinput.get("autoheal_run"):
+            # Workers read the file the controller read: their rootdir can differ (e.g. a path-like option value).
+            source = workerinput.get("autoheal_config_file")
+            raw = read_config(Path(source).parent, source) if source else RawConfig(None, None, "tool.autoheal", config.rootpath)
+        else:
+            raw = read_config(config.rootpath, _opt(config, "autoheal_config") or None)
         cfg = None
         if raw.data is not None:
             from .config import validate_config
 
             assert raw.path is not None
             cfg = validate_config(raw.data, raw.path, raw.prefix)
-        workerinput = getattr(config, "workerinput", None)
         report_dir_opt = _opt(config, "autoheal_dir")
         if report_dir_opt:
             report_dir = Path(config.invocation_params.dir) / report_dir_opt
@@ -450,6 +456,8 @@ class XdistHooks:
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["autoheal_run"] = self.session.run
         node.workerinput["autoheal_dir"] = str(self.session.report_dir)
+        node.workerinput["autoheal_rootdir"] = str(self.session.config.rootpath)
+        node.workerinput["autoheal_config_file"] = str(self.session._raw.path) if self.session._raw.data is not None else None
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         message = getattr(node, "workeroutput", {}).get("autoheal_usage_error")
