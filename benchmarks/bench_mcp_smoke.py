@@ -11,7 +11,8 @@ list tools and check that tool's schema, WORKERS at a time. Both run here, side 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -66,7 +67,7 @@ def generate(root: Path, tools: int, categories: int) -> tuple[Path, Path]:
     return tools_dir, server
 
 
-def run_suite(root: Path, tools_dir: Path, server: Path, workers: int) -> tuple[float, str]:
+def run_suite(root: Path, tools_dir: Path, server: Path, workers: int) -> tuple[float, float, str]:
     config = root / "autoheal.toml"
     config.write_text(
         f'[tool.autoheal]\n[tool.autoheal.mcp]\ncommand = ["{sys.executable}", "{server}", "{tools_dir}"]\n'
@@ -74,11 +75,15 @@ def run_suite(root: Path, tools_dir: Path, server: Path, workers: int) -> tuple[
     )
     argv = [sys.executable, "-m", "pytest", str(ROOT / "suites" / "mcp_tools"), f"--rootdir={ROOT}", f"--autoheal-config={config}"]
     argv += [f"--autoheal-dir={root / 'reports'}", "--autoheal-level=smoke", "-n", str(workers), "-q", "-p", "no:cacheprovider"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, cwd=root)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU of the whole pytest tree (workers, servers, importers): wall time on an idle machine is about this over the cores.
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     tail = [line for line in done.stdout.splitlines() if " in " in line and ("passed" in line or "failed" in line)]
-    return seconds, (tail[-1] if tail else done.stdout[-500:])
+    return seconds, cpu, (tail[-1] if tail else done.stdout[-500:])
 
 
 def run_naive(root: Path, tools_dir: Path, server: Path, workers: int, sample: int | None) -> tuple[float, int, int]:
@@ -117,12 +122,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-mcp-") as tmp:
         root = Path(tmp)
         tools_dir, server = generate(root, args.tools, args.categories)
-        suite_s, summary = run_suite(root, tools_dir, server, args.workers)
+        suite_s, suite_cpu, summary = run_suite(root, tools_dir, server, args.workers)
         naive_s, ok, measured = run_naive(root, tools_dir, server, args.workers, args.naive_sample)
         naive_full = naive_s * args.tools / measured
-        with contextlib.suppress(Exception):
-            print(f"server: {args.tools} tools in {args.categories} categories; {args.workers} workers; python {sys.version.split()[0]}")
-        print(f"suite smoke (-n {args.workers}):          {suite_s:7.1f} s   [{summary.strip()}]")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"server: {args.tools} tools in {args.categories} categories; {args.workers} workers; load average {load}")
+        print(f"suite smoke (-n {args.workers}):          {suite_s:7.1f} s   [{summary.strip()}; CPU {suite_cpu:.1f} s]")
         scaled = "" if measured == args.tools else f" (measured on {measured} tools: {naive_s:.1f} s, scaled)"
         print(f"naive one-server-per-tool ({args.workers} at once): {naive_full:7.1f} s{scaled}   [{ok}/{measured} schemas ok]")
         print(f"ratio naive / suite: {naive_full / suite_s:.1f}x")
