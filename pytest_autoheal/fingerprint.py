@@ -77,8 +77,12 @@ def fingerprint(
     ``target`` (tool, command, page, file) and ``component`` only count when there are no
     in-app frames: without a stack, "which tool failed" is what tells two bugs apart.
     """
-    app = [f.key() for f in frames if f.in_app][-MAX_FRAMES:]
+    in_app = [f for f in frames if f.in_app]
+    app = [f.key() for f in in_app][-MAX_FRAMES:]
     values: dict[str, Any] = {"type": error_type or "unknown", "frames": app}
+    if in_app and not in_app[-1].source.strip():
+        # A frame without its source line (browser stacks) cannot tell two bugs in one function apart.
+        values["message_template"] = message_template(message)
     if not app:
         values["message_template"] = message_template(message)
         if component:
