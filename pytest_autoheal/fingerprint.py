@@ -2,7 +2,7 @@
 
 Built from the exception type and the in-app frames (module, function, normalised source
 line; never line numbers or absolute paths). The message counts only when there are no
-in-app frames, and then only as a template with volatile parts (numbers, ids, paths, ports,
+in-app frames (or the innermost has no source line), and then only as a template with volatile parts (numbers, ids, paths, ports,
 addresses, timestamps, uuids) replaced by placeholders. The algorithm name is stored with
 every hash; a new algorithm gets a new name so existing fingerprints never change silently.
 """
