@@ -41,12 +41,13 @@ def test_stress_error_budget_fails_with_metrics_in_the_run_summary(pytester: pyt
 
 
 def test_stress_within_budget_passes_and_loads_page_assets(pytester: pytest.Pytester, running_site: str) -> None:
-    cfg = {"base_url": running_site, "pages": ["/hang"], "stress": {"paths": [], "requests": 30, "concurrency": 3, "timeout": 1}}
+    cfg = {"base_url": running_site, "pages": ["/hang"], "stress": {"paths": [], "requests": 30, "concurrency": 3, "timeout": 2}}
     # /hang loads /hang.js, which never ends: counting page assets makes those requests time out.
     result, records, report = run_suite(pytester, cfg, "--autoheal-level=stress")
     result.assert_outcomes(failed=1)
     (figures,) = json.loads((report / "run.json").read_text())["metrics"].values()
-    assert figures["paths"] == 2 and figures["errors"] == 15
+    assert figures["paths"] == 2 and figures["errors"] >= 15
+    assert "error rate" in records[0]["error"]["message"]
     cfg = {"base_url": running_site, "pages": ["/clean"], "stress": {"requests": 30, "concurrency": 3, "p95_ms": 5000}}
     result, records, _ = run_suite(pytester, cfg, "--autoheal-level=stress")
     result.assert_outcomes(passed=1)

@@ -38,7 +38,7 @@ def test_dialog_navigation_console_and_endless_load_give_precise_records(pyteste
         "command": bad_site_command(),
         "ready_path": "/clean",
         "pages": ["/clean", "/dialog", "/navigate", "/console", "/hang"],
-        "page_timeout": 3,
+        "page_timeout": 5,
         "crawl": {"max_pages": 1},
     }
     result, records, _ = run_suite(pytester, cfg, "--autoheal-level=browser", f"--autoheal-browser={needs_browser}", timeout=120)
@@ -51,6 +51,6 @@ def test_dialog_navigation_console_and_endless_load_give_precise_records(pyteste
     assert by_target["/navigate"]["error"]["extras"]["final_url"].endswith("/clean")
     assert by_target["/console"]["classification"]["class"] == "console_error"
     hang = by_target["/hang"]
-    assert hang["classification"]["class"] == "timeout" and "did not finish loading within 3s" in hang["error"]["message"]
+    assert hang["classification"]["class"] == "timeout" and "did not finish loading within 5s" in hang["error"]["message"]
     for rec in records:
         assert rec["error"]["extras"]["attachments"]["screenshot"].endswith(".png")
