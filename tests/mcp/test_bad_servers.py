@@ -38,10 +38,10 @@ raise SystemExit("config file /etc/frobnicator.conf is missing")
 """
 
 
-def _run_bad(tmp_path, run_suite, body, *, level="smoke", **mcp):
+def _run_bad(tmp_path, run_suite, body, *args, level="smoke", **mcp):
     script = tmp_path / "bad_server_under_test.py"
     cfg = write_config(tmp_path / "bad.toml", {"command": server_script(script, body), "startup_timeout": 3, "call_timeout": 5, **mcp})
-    run = run_suite(cfg, level=level, timeout=120)
+    run = run_suite(cfg, *args, level=level, timeout=120)
     assert leftover_processes(str(script)) == []
     return run
 
@@ -94,3 +94,36 @@ def test_server_that_exits_mid_run_gives_one_record_with_its_exit_code(tmp_path,
     assert record["error"]["message"] == "MCP server exited with code 3 during tools/call shutdown_now"
     assert record["error"]["extras"]["exit_code"] == 3 and record["error"]["extras"]["tool"] == "shutdown_now"
     assert record["test"]["target"] == "shutdown_now"
+
+
+PAGED = """
+from mcp.server.mcpserver import MCPServer
+from mcp.types import ListToolsResult
+
+
+class PagedServer(MCPServer):
+    async def _handle_list_tools(self, ctx, params):
+        tools = await self.list_tools()
+        start = int(params.cursor) if params is not None and params.cursor else 0
+        more = start + 3 < len(tools)
+        return ListToolsResult(tools=tools[start : start + 3], next_cursor=str(start + 3) if more else None)
+
+
+def make(i):
+    def tool(text: str) -> str:
+        return text + str(i)
+
+    return tool
+
+
+server = PagedServer("paged")
+for i in range(8):
+    server.add_tool(make(i), name=f"page{i % 2}_tool_{i}")
+server.run()
+"""
+
+
+def test_tools_are_discovered_across_every_page_of_tools_list(tmp_path, run_suite):
+    run = _run_bad(tmp_path, run_suite, PAGED, "--collect-only", "-q", startup_timeout=30)
+    ids = [line for line in run.result.outlines if "test_input_schema_is_valid[" in line]
+    assert sorted(i.split("[")[1] for i in ids) == sorted(f"page{i % 2}/page{i % 2}_tool_{i}]" for i in range(8))
