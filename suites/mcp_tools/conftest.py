@@ -7,14 +7,19 @@ from typing import Any
 
 import pytest
 
-from pytest_autoheal.components.mcp_tools import discovery as mcp_discovery
-from pytest_autoheal.components.mcp_tools.discovery import Discovery
 from pytest_autoheal.components.mcp_tools.target import McpTarget
 from pytest_autoheal.config import load_config
 from pytest_autoheal.errors import ConfigUnavailable
 from pytest_autoheal.plugin import autoheal_session
 
 _LEVELS_WITH_SERVER = {"smoke", "comprehensive", "stress"}
+NO_CLIENT = "the MCP client is not installed; install it with: pip install 'pytest-autoheal[mcp]'"
+
+
+def _client_missing() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("mcp") is None
 
 
 def _wanted(config: pytest.Config) -> bool:
@@ -34,8 +39,10 @@ def mcp_target(config: pytest.Config) -> McpTarget:
     return McpTarget.from_config(cfg, report_dir / "logs")
 
 
-def discovered(config: pytest.Config) -> Discovery:
-    return mcp_discovery.discover(mcp_target(config))
+def discovered(config: pytest.Config) -> Any:
+    from pytest_autoheal.components.mcp_tools.discovery import discover
+
+    return discover(mcp_target(config))
 
 
 def _marks(category: str | None, target: str) -> list[Any]:
@@ -57,6 +64,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if not _wanted(metafunc.config):
         metafunc.parametrize(name, [_skip_param("the MCP tools suite is not selected by this run's filters")])
         return
+    if _client_missing():
+        metafunc.parametrize(name, [_skip_param(NO_CLIENT)])
+        return
     try:
         found = discovered(metafunc.config)
     except ConfigUnavailable as exc:
@@ -76,14 +86,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def mcp(request: pytest.FixtureRequest) -> Iterator[Discovery]:
+def mcp(request: pytest.FixtureRequest) -> Iterator[Any]:
     """This worker's discovery and its open server session."""
+    if _client_missing():
+        pytest.skip(NO_CLIENT)
+    from pytest_autoheal.components.mcp_tools.discovery import close_all
+
     try:
         found = discovered(request.config)
     except ConfigUnavailable as exc:
         pytest.skip(str(exc))
     yield found
-    mcp_discovery.close_all()
+    close_all()
 
 
 @pytest.fixture

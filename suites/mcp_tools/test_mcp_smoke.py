@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest.importorskip("mcp", reason="the MCP client is not installed; install it with: pip install 'pytest-autoheal[mcp]'")
+
 from pytest_autoheal.components.mcp_tools.arguments import schema_problem
 from pytest_autoheal.components.mcp_tools.checks import root_cause
 from pytest_autoheal.components.mcp_tools.loading import import_tool_module

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest.importorskip("mcp", reason="the MCP client is not installed; install it with: pip install 'pytest-autoheal[mcp]'")
+
 from pytest_autoheal.components.mcp_tools.checks import arguments_for, safety
 from pytest_autoheal.components.mcp_tools.stress import run_stress
 
