@@ -175,6 +175,11 @@ def _pytest_record(f: PytestFailure, run: dict[str, Any], patterns: Sequence[Any
     extras: dict[str, Any] = {"log": {"file": log_name, "line": f.line, "step": f.step or None}}
     if not f.complete:
         extras["log"]["note"] = "pytest ran with --tb=line or --tb=no: the log has no frames, so the fingerprint uses the message"
+    if f.type.rsplit(".", 1)[-1] == "TargetFailure":
+        extras["log"]["note"] = (
+            "a monitoring suite's failure: the log shows only its summary, not the target's traceback; "
+            "the run's uploaded records carry the target's own error and fingerprint"
+        )
     error = ErrorInfo(
         type=f.type, message=f.message, frames=f.frames, traceback=f.text, stdout=f.stdout, stderr=f.stderr, log=f.log, extras=extras
     )

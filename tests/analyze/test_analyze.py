@@ -507,3 +507,23 @@ def test_unpacked_run_archive_gives_each_failure_once(baseline: Baseline) -> Non
     again = analyze(baseline.path, str(archive), "--out", "step-reports", "--run-id", "4242")
     assert again.returncode == 0, again.stderr
     assert set(read_records(baseline.path / "step-reports")) == set(from_log)
+
+
+def test_suite_failure_record_says_the_log_lacks_the_targets_traceback(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_suite="""
+        from pytest_autoheal.errors import TargetFailure
+
+        def test_cli_crash():
+            raise TargetFailure("`shop stats` crashed (exit 1)", error_type="ZeroDivisionError", message="division by zero")
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--autoheal-dir=plugin-reports")
+    assert result.ret == 1
+    (pytester.path / "job.log").write_text(actions_log(result.outlines))
+    done = analyze(pytester.path, "job.log", "--out", "log-reports")
+    assert done.returncode == 0, done.stderr
+    record = read_records(pytester.path / "log-reports")[("test_suite.py::test_cli_crash", "call")]
+    assert record["error"]["type"] == "pytest_autoheal.errors.TargetFailure"
+    assert "uploaded records carry the target's own error" in record["error"]["extras"]["log"]["note"]
+    assert read_records(pytester.path / "plugin-reports")[("test_suite.py::test_cli_crash", "call")]["error"]["type"] == "ZeroDivisionError"
