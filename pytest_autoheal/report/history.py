@@ -146,7 +146,8 @@ class History:
                 entries = self._read_log()
             elif self.path.exists() or self.log_path.exists():
                 with self._connect() as db:
-                    self._catch_up(db, self._read_log())
+                    if self._log_changed(db):
+                        self._catch_up(db, self._read_log())
                     entries = self._load(db)
         except sqlite3.OperationalError as exc:
             self._note(f"history database {self.path} could not be read ({exc}); the report uses {self.log_path}")
@@ -252,7 +253,19 @@ class History:
             db.execute(
                 "DELETE FROM runs WHERE seq NOT IN (SELECT seq FROM runs ORDER BY finished_at DESC, seq DESC LIMIT ?)", (self.max_runs,)
             )
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('log', ?)", (self._log_stamp(),))
         db.commit()
+
+    def _log_stamp(self) -> str:
+        try:
+            st = self.log_path.stat()
+        except FileNotFoundError:
+            return "none"
+        return f"{st.st_size}:{st.st_mtime_ns}"
+
+    def _log_changed(self, db: sqlite3.Connection) -> bool:
+        row = db.execute("SELECT value FROM meta WHERE key = 'log'").fetchone()
+        return row is None or row[0] != self._log_stamp()
 
     def _load(self, db: sqlite3.Connection) -> list[dict[str, Any]]:
         cols = ["run_id", "started_at", "finished_at", "url", "sha", "ref", "total", "passed", "failed", "errors", "skipped", "flaky"]
@@ -260,11 +273,11 @@ class History:
         runs = {r[0]: dict(zip(cols, r, strict=True)) for r in db.execute(f"SELECT {', '.join(cols)} FROM runs ORDER BY seq")}
         for run in runs.values():
             run["failures"] = []
-        fcols = ["run_id", "fingerprint", "class", "cause", "count", "flaky_only", "first_seen", "last_seen", "tests"]
+        # A row's tests stay in the database: the report names tests from the current records.
+        fcols = ["run_id", "fingerprint", "class", "cause", "count", "flaky_only", "first_seen", "last_seen"]
         for row in db.execute(f"SELECT {', '.join(fcols)} FROM failures ORDER BY count DESC, fingerprint"):
             f = dict(zip(fcols, row, strict=True))
             f["flaky_only"] = bool(f["flaky_only"])
-            f["tests"] = json.loads(f["tests"] or "[]")
             if f["run_id"] in runs:
                 runs[f.pop("run_id")]["failures"].append(f)
         return list(runs.values())

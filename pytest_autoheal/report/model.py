@@ -548,6 +548,12 @@ def current_entries(inputs: Inputs) -> list[dict[str, Any]]:
 
 def _record_dirs(dirs: Sequence[Path]) -> dict[str, Path]:
     found: dict[str, Path] = {}
-    for path in store.iter_record_files(dirs):
-        found[path.stem] = path.parent.parent
+    for d in dirs:
+        try:
+            names = os.listdir(store.records_dir(d))
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".json") and not name.startswith("."):
+                found[name[:-5]] = d
     return found
