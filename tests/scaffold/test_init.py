@@ -254,3 +254,104 @@ def test_this_repos_workflows_are_what_init_writes_and_pass_actionlint(actionlin
     refresh = "refresh them with: autoheal init " + " ".join(f"'{a}'" if " " in a else a for a in REPO_INIT_ARGS)
     assert current == expected, refresh
     assert actionlint(*sorted(folder.glob("*.yml"))) == []
+
+
+def run_scripts(text: str) -> list[str]:
+    """The shell scripts of a workflow's ``run:`` steps, with GitHub's expressions replaced by a plain word."""
+    scripts = []
+    lines = text.splitlines()
+    for k, line in enumerate(lines):
+        m = re.match(r"^(?P<indent>\s*)(?:- )?run: (?P<rest>.*)$", line)
+        if not m:
+            continue
+        if m.group("rest") != "|":
+            scripts.append(m.group("rest"))
+            continue
+        body = []
+        for nxt in lines[k + 1 :]:
+            if nxt.strip() and len(nxt) - len(nxt.lstrip()) <= len(m.group("indent")):
+                break
+            body.append(nxt)
+        width = min(len(b) - len(b.lstrip()) for b in body if b.strip())
+        scripts.append("\n".join(b[width:] for b in body))
+    return [re.sub(r"\$\{\{.*?\}\}", "expr", s) for s in scripts]
+
+
+def test_every_run_step_is_valid_bash(repo: Path) -> None:
+    assert init(repo).returncode == 0
+    checked = 0
+    for name, text in workflows(repo).items():
+        for script in run_scripts(text):
+            done = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True, timeout=30)
+            assert done.returncode == 0, (name, script, done.stderr)
+            checked += 1
+    assert checked >= 14
+
+
+def step_script(text: str, step_name: str) -> str:
+    lines = text.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.strip() == f"- name: {step_name}")
+    following = "\n".join(lines[start:])
+    return run_scripts(following)[0]
+
+
+CRASH_LOG = """2026-11-25T10:00:00.0000000Z ##[group]Run python tools/{name}.py
+2026-11-25T10:00:00.0000000Z ##[endgroup]
+2026-11-25T10:00:01.0000000Z Traceback (most recent call last):
+2026-11-25T10:00:01.0000000Z   File "/home/runner/work/shop/shop/tools/{name}.py", line 3, in <module>
+2026-11-25T10:00:01.0000000Z     {line}
+2026-11-25T10:00:01.0000000Z {error}
+2026-11-25T10:00:01.0000000Z ##[error]Process completed with exit code 1.
+"""
+
+
+def test_autofix_steps_run_heal_on_the_downloaded_reports(repo: Path) -> None:
+    # The autofix job's own shell steps, run for real; heal uses its local backend (issues as files, real git branches).
+    with (repo / "pyproject.toml").open("a") as fh:
+        fh.write('\n[tool.autoheal.heal]\nbackend = "local"\nlocal_repo = "."\n')
+    assert init(repo).returncode == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "autoheal")
+    autofix = workflows(repo)["autoheal-autofix.yml"]
+    shard = repo / "downloaded-reports" / "autoheal-reports-cli"
+    log = repo / "ci.log"
+    log.write_text(
+        CRASH_LOG.format(name="sync", line="1 / 0", error="ZeroDivisionError: division by zero")
+        + CRASH_LOG.format(name="load", line="open('x')", error="FileNotFoundError: [Errno 2] No such file or directory: 'x'")
+    )
+    env = {**os.environ, "GITHUB_REPOSITORY": "acme/shop", "RUN_ID": "77", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env = {k: v for k, v in env.items() if k not in ("GITHUB_TOKEN", "GH_TOKEN")}
+    env["PYTHONWARNINGS"] = "ignore"
+    analysed = subprocess.run(
+        [sys.executable, "-m", "pytest_autoheal", "analyze", str(log), "--out", str(shard)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert analysed.returncode == 0, analysed.stderr
+    fallback = step_script(autofix, "Analyse the failed run's log when it uploaded no reports")
+    heal = step_script(autofix, "File or update issues and draft PRs")
+    for script in (fallback, heal):
+        done = subprocess.run(["bash", "-e", "-c", script], cwd=repo, capture_output=True, text=True, timeout=300, env=env)
+        assert done.returncode == 0, (script, done.stdout, done.stderr)
+    issues = sorted((repo / ".git" / "autoheal").rglob("issues/*.json"))
+    assert len(issues) == 2
+    assert len([b for b in git(repo, "branch", "--list", "autofix/*").splitlines() if b.strip()]) == 2
+    again = subprocess.run(["bash", "-e", "-c", heal], cwd=repo, capture_output=True, text=True, timeout=300, env=env)
+    assert again.returncode == 0, again.stderr
+    assert len(sorted((repo / ".git" / "autoheal").rglob("issues/*.json"))) == 2
+
+
+def test_autofix_without_reports_reads_the_log_and_files_nothing_when_it_is_clean(repo: Path) -> None:
+    assert init(repo).returncode == 0
+    autofix = workflows(repo)["autoheal-autofix.yml"]
+    env = {**os.environ, "GITHUB_REPOSITORY": "acme/shop", "RUN_ID": "78", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+    env["PYTHONWARNINGS"] = "ignore"
+    for step in ("Analyse the failed run's log when it uploaded no reports", "File or update issues and draft PRs"):
+        done = subprocess.run(
+            ["bash", "-e", "-c", step_script(autofix, step)], cwd=repo, capture_output=True, text=True, timeout=300, env=env
+        )
+        assert done.returncode == 0, (step, done.stdout, done.stderr)
+    assert "nothing to file" in done.stdout
+    assert (repo / "failed-run.log").exists()
