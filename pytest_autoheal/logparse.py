@@ -119,9 +119,24 @@ def clean_lines(text: str) -> list[LogLine]:
     return out
 
 
+_CHECKOUT_DIR = re.compile(r"Working directory is '(?P<dir>[^']+)'")
+# GitHub-hosted runners check a repository out to <work>/<name>/<name>.
+_RUNNER_WORKSPACE = re.compile(
+    r"(?P<dir>(?:/home/runner/work|/Users/runner/work|[A-Z]:\\a)[/\\](?P<name>[^/\\\s'\"]+)[/\\](?P=name))(?=[/\\'\"\s]|$)"
+)
+
+
+def workspace_roots(text: str) -> list[str]:
+    """The checkout directory the log's absolute paths start with, as actions/checkout and the runner show it."""
+    found = [m.group("dir") for m in _CHECKOUT_DIR.finditer(text[:2_000_000])]
+    found += [m.group("dir") for m in _RUNNER_WORKSPACE.finditer(text[:2_000_000])]
+    return list(dict.fromkeys(found))[:5]
+
+
 def parse_log(text: str, roots: Sequence[str | Path] = ()) -> LogReport:
     """Every failure a CI log shows, in order."""
     lines = clean_lines(text)
+    roots = [*roots, *workspace_roots(text)]
     report = LogReport(steps=list(dict.fromkeys(ln.step for ln in lines if ln.step)))
     used: set[int] = set()
     i = 0

@@ -527,3 +527,23 @@ def test_suite_failure_record_says_the_log_lacks_the_targets_traceback(pytester:
     assert record["error"]["type"] == "pytest_autoheal.errors.TargetFailure"
     assert "uploaded records carry the target's own error" in record["error"]["extras"]["log"]["note"]
     assert read_records(pytester.path / "plugin-reports")[("test_suite.py::test_cli_crash", "call")]["error"]["type"] == "ZeroDivisionError"
+
+
+def test_runner_checkout_path_is_the_root_for_module_names(tmp_path: Path) -> None:
+    traceback = (
+        "Traceback (most recent call last):\n"
+        '  File "/home/runner/work/shop/shop/tools/sync.py", line 9, in <module>\n'
+        "    main()\n"
+        '  File "/home/runner/work/shop/shop/tools/sync.py", line 6, in main\n'
+        "    return 1 / 0\n"
+        "ZeroDivisionError: division by zero\n"
+    )
+    log = tmp_path / "job.log"
+    log.write_text("##[group]Run python tools/sync.py\n##[endgroup]\n" + traceback + "##[error]Process completed with exit code 1.\n")
+    done = analyze(tmp_path, str(log), "--out", "out", "--json")
+    assert done.returncode == 0, done.stderr
+    (record,) = json.loads(done.stdout)
+    assert [f["module"] for f in record["error"]["frames"]] == ["tools.sync", "tools.sync"]
+    parsed = parse_python_traceback(traceback, ["/home/runner/work/shop/shop"])
+    assert parsed is not None
+    assert record["fingerprint"] == fingerprint(parsed.type, parsed.message, parsed.frames).to_dict()
