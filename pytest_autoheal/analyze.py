@@ -24,6 +24,7 @@ from .fingerprint import fingerprint
 from .frames import Frame
 from .logparse import LogFailure, LogReport, PytestFailure, parse_log
 from .record import COMPONENTS, ErrorInfo, TestInfo, build_record, decode_output, note_occurrence, write_record
+from .redact import redact, redact_data
 
 _HTTP_STATUS = (
     re.compile(r"(?:Client|Server) error '(?P<status>[45]\d\d) "),
@@ -76,9 +77,9 @@ def main(args: argparse.Namespace) -> int:
     for record in records.values():
         write_record(out, record)
     if args.json:
-        print(json.dumps(list(records.values()), indent=2, ensure_ascii=False))
+        print(json.dumps(redact_data(list(records.values())), indent=2, ensure_ascii=False))
     else:
-        print(summary_table(list(records.values()), out))
+        print(redact(summary_table(list(records.values()), out)))
     return 0
 
 

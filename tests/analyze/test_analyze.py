@@ -547,3 +547,21 @@ def test_runner_checkout_path_is_the_root_for_module_names(tmp_path: Path) -> No
     parsed = parse_python_traceback(traceback, ["/home/runner/work/shop/shop"])
     assert parsed is not None
     assert record["fingerprint"] == fingerprint(parsed.type, parsed.message, parsed.frames).to_dict()
+
+
+def test_secrets_in_a_log_never_reach_records_or_output(tmp_path: Path) -> None:
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    log = tmp_path / "job.log"
+    log.write_text(
+        "##[group]Run deploy\n##[endgroup]\nTraceback (most recent call last):\n"
+        '  File "/w/deploy.py", line 2, in <module>\n    push()\n'
+        f"RuntimeError: push to https://x:{token}@example.invalid/repo failed with token {token}\n"
+    )
+    done = analyze(tmp_path, str(log), "--out", "out", "--json")
+    assert done.returncode == 0, done.stderr
+    assert token not in done.stdout
+    assert json.loads(done.stdout)[0]["error"]["type"] == "RuntimeError"
+    written = "".join(p.read_text() for p in (tmp_path / "out" / "records").glob("*.json"))
+    assert written and token not in written
+    table = analyze(tmp_path, str(log), "--out", "out2")
+    assert token not in table.stdout
