@@ -127,3 +127,63 @@ def test_tools_are_discovered_across_every_page_of_tools_list(tmp_path, run_suit
     run = _run_bad(tmp_path, run_suite, PAGED, "--collect-only", "-q", startup_timeout=30)
     ids = [line for line in run.result.outlines if "test_input_schema_is_valid[" in line]
     assert sorted(i.split("[")[1] for i in ids) == sorted(f"page{i % 2}/page{i % 2}_tool_{i}]" for i in range(8))
+
+
+RAW_SERVER = """
+import json, sys
+
+SCHEMA = {"type": "object", "properties": {}}
+TOOLS = [
+    {"name": "fine", "inputSchema": SCHEMA},
+    {"name": "bad_output", "inputSchema": SCHEMA, "outputSchema": {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}},
+    {"name": "crash_text", "inputSchema": SCHEMA},
+    {"name": "protocol_error", "inputSchema": SCHEMA},
+    {"name": "slow", "inputSchema": SCHEMA},
+]
+CRASH = 'Traceback (most recent call last):\\n  File "/srv/handlers.py", line 12, in lookup\\n    return USERS[name]\\nKeyError: \\'ada\\''
+
+
+def send(message):
+    sys.stdout.write(json.dumps({"jsonrpc": "2.0", **message}) + "\\n")
+    sys.stdout.flush()
+
+
+for line in sys.stdin:
+    msg = json.loads(line)
+    if "id" not in msg:
+        continue
+    method, rid = msg["method"], msg["id"]
+    if method == "initialize":
+        info = {"protocolVersion": msg["params"]["protocolVersion"], "capabilities": {"tools": {}}, "serverInfo": {"name": "raw", "version": "1"}}
+        send({"id": rid, "result": info})
+    elif method == "tools/list":
+        send({"id": rid, "result": {"tools": TOOLS}})
+    elif method == "tools/call":
+        name = msg["params"]["name"]
+        if name == "fine":
+            send({"id": rid, "result": {"content": [{"type": "text", "text": "ok"}]}})
+        elif name == "bad_output":
+            send({"id": rid, "result": {"content": [{"type": "text", "text": "{}"}], "structuredContent": {"n": "seven"}}})
+        elif name == "crash_text":
+            send({"id": rid, "result": {"content": [{"type": "text", "text": CRASH}], "isError": True}})
+        elif name == "protocol_error":
+            send({"id": rid, "error": {"code": -32603, "message": "internal error: database handle closed"}})
+    else:
+        send({"id": rid, "result": {}})
+"""
+
+
+def test_each_kind_of_bad_tool_answer_is_one_precise_record(tmp_path, run_suite):
+    run = _run_bad(tmp_path, run_suite, RAW_SERVER, level="comprehensive", call_timeout=2)
+    outcomes = run.result.parseoutcomes()
+    assert outcomes["failed"] == 4, run.result.stdout.str()[-3000:]
+    by_tool = {r["test"]["target"]: r for r in run.records()}
+    assert set(by_tool) == {"bad_output", "crash_text", "protocol_error", "slow"}
+    assert by_tool["bad_output"]["error"]["type"] == "OutputSchemaViolation"
+    assert by_tool["bad_output"]["classification"]["class"] == "contract"
+    assert by_tool["crash_text"]["error"]["type"] == "KeyError" and by_tool["crash_text"]["error"]["message"] == "'ada'"
+    assert by_tool["protocol_error"]["error"]["type"] == "MCPError"
+    assert "database handle closed" in by_tool["protocol_error"]["error"]["message"]
+    assert by_tool["slow"]["error"]["type"] == "ToolTimeout" and by_tool["slow"]["classification"]["class"] == "timeout"
+    for record in by_tool.values():
+        assert record["error"]["extras"]["arguments"] == {} and record["error"]["extras"]["argument_source"] == "generated"
