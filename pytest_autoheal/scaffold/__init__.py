@@ -107,7 +107,7 @@ def main(args: argparse.Namespace) -> int:
             testpath=args.testpath,
             components=args.component,
         )
-    except (ConfigError, tomllib.TOMLDecodeError) as exc:
+    except ConfigError as exc:
         print(f"autoheal init: {exc}", file=sys.stderr)
         return 2
     for change in result.changes:
@@ -165,7 +165,10 @@ def init_repo(
 def ensure_config(pyproject: Path) -> tuple[dict[str, Any], Change]:
     """Add a starter ``[tool.autoheal]`` to pyproject.toml, leaving everything already there as it is."""
     text = pyproject.read_text("utf-8") if pyproject.exists() else ""
-    data = tomllib.loads(text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject}: not valid TOML ({exc}); fix the file and run autoheal init again") from None
     if "autoheal" in data.get("tool", {}):
         return data, Change(pyproject, "kept", "[tool.autoheal] is already there")
     addition = STARTER_CONFIG.lstrip("\n") if not text.strip() else ("\n" if text.endswith("\n") else "\n\n") + STARTER_CONFIG

@@ -355,3 +355,14 @@ def test_autofix_without_reports_reads_the_log_and_files_nothing_when_it_is_clea
         assert done.returncode == 0, (step, done.stdout, done.stderr)
     assert "nothing to file" in done.stdout
     assert (repo / "failed-run.log").exists()
+
+
+def test_unreadable_pyproject_and_missing_repo_are_one_clear_message(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project\nname = 1\n")
+    done = init(tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith(f"autoheal init: {tmp_path / 'pyproject.toml'}: not valid TOML (")
+    assert (tmp_path / "pyproject.toml").read_text() == "[project\nname = 1\n"
+    missing = init(tmp_path / "nowhere")
+    assert missing.returncode == 2
+    assert "is not a directory; pass --repo-dir with the repository's path." in missing.stderr
