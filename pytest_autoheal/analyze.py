@@ -171,7 +171,7 @@ def _pytest_record(f: PytestFailure, run: dict[str, Any], patterns: Sequence[Any
         nodeid=f.nodeid,
         phase=f.phase,
         component=component_of(f.nodeid),
-        outcome="failed" if f.phase == "call" else "error",
+        outcome="crashed" if f.crashed else "failed" if f.phase == "call" else "error",
     )
     extras: dict[str, Any] = {"log": {"file": log_name, "line": f.line, "step": f.step or None}}
     if not f.complete:
@@ -184,7 +184,11 @@ def _pytest_record(f: PytestFailure, run: dict[str, Any], patterns: Sequence[Any
     error = ErrorInfo(
         type=f.type, message=f.message, frames=f.frames, traceback=f.text, stdout=f.stdout, stderr=f.stderr, log=f.log, extras=extras
     )
-    return build_record(test=test, error=error, run=run, facts=facts_for(f.type, f.message), patterns=patterns, source="log", now=now)
+    facts = facts_for(f.type, f.message)
+    if f.crashed:
+        # As the plugin's record of a dead worker: a crash by process exit.
+        facts.signal = "process exit"
+    return build_record(test=test, error=error, run=run, facts=facts, patterns=patterns, source="log", now=now)
 
 
 def _other_record(f: LogFailure, run: dict[str, Any], patterns: Sequence[Any], log_name: str, now: str) -> dict[str, Any]:

@@ -72,6 +72,7 @@ class PytestFailure:
     step: str = ""
     line: int = 0
     complete: bool = True
+    crashed: bool = False
 
 
 @dataclass
@@ -213,6 +214,10 @@ def parse_pytest_session(session: Sequence[LogLine], roots: Sequence[str | Path]
     failures: list[PytestFailure] = []
     taken: set[int] = set()
     for block_name, title, body in sections:
+        crash = next((m for ln in body[:3] if (m := _WORKER_CRASH.match(ln.text.strip()))), None)
+        if crash:
+            failures.append(_worker_crash(crash, body, summary, taken))
+            continue
         nodeid, phase = _name_section(block_name, title, summary, taken)
         if any(ln.text.startswith("[XPASS(strict)]") for ln in body[:3]):
             # An unexpected pass has no exception: the plugin records none, neither do we.
@@ -229,6 +234,29 @@ def parse_pytest_session(session: Sequence[LogLine], roots: Sequence[str | Path]
     if loose and left:
         failures.extend(_line_style(loose, left))
     return failures
+
+
+_WORKER_CRASH = re.compile(r"^worker '?(?P<worker>gw\d+)'? crashed while running '(?P<nodeid>[^']+)'$")
+
+
+def _worker_crash(m: re.Match[str], body: Sequence[LogLine], summary: list[tuple[str, str]], taken: set[int]) -> PytestFailure:
+    """An xdist worker died mid-test: the plugin's crash record is made from the same line."""
+    nodeid = m.group("nodeid")
+    for k, (_kind, name) in enumerate(summary):
+        if k not in taken and name == nodeid:
+            taken.add(k)
+            break
+    return PytestFailure(
+        nodeid=nodeid,
+        phase="call",
+        type="ProcessCrash",
+        message=m.group(0),
+        frames=[],
+        text=m.group(0),
+        step=body[0].step,
+        line=body[0].number,
+        crashed=True,
+    )
 
 
 def _name_section(block: str, title: str, summary: list[tuple[str, str]], taken: set[int]) -> tuple[str, str]:

@@ -565,3 +565,29 @@ def test_secrets_in_a_log_never_reach_records_or_output(tmp_path: Path) -> None:
     assert written and token not in written
     table = analyze(tmp_path, str(log), "--out", "out2")
     assert token not in table.stdout
+
+
+def test_crashed_xdist_worker_gives_the_plugins_crash_record(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_crash="""
+        import os
+
+        def test_dies():
+            os.abort()
+
+        def test_lives():
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--autoheal-dir=plugin-reports")
+    assert result.ret == 1
+    (pytester.path / "job.log").write_text(actions_log(result.outlines))
+    done = analyze(pytester.path, "job.log", "--out", "log-reports")
+    assert done.returncode == 0, done.stderr
+    plugin = read_records(pytester.path / "plugin-reports")
+    from_log = read_records(pytester.path / "log-reports")
+    key = ("test_crash.py::test_dies", "call")
+    assert set(plugin) == set(from_log) == {key}
+    assert from_log[key]["classification"]["class"] == plugin[key]["classification"]["class"] == "crash"
+    assert from_log[key]["fingerprint"] == plugin[key]["fingerprint"]
+    assert from_log[key]["test"]["outcome"] == plugin[key]["test"]["outcome"] == "crashed"
