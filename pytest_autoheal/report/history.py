@@ -60,6 +60,14 @@ def history_path(report_dir: Path, cfg: Any = None) -> Path:
     return Path(report_dir) / HISTORY_FILE
 
 
+def as_int(value: Any, default: int = 0) -> int:
+    """A count from a file someone may have edited: anything not a number counts as ``default``."""
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else default
+    except (TypeError, ValueError):
+        return default
+
+
 def run_entry(run: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """What the history keeps of one run: its counts and one row per fingerprint."""
     counts = dict(run.get("counts") or {})
@@ -82,7 +90,7 @@ def run_entry(run: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> d
                 "tests": [],
             },
         )
-        row["count"] += int(occ.get("count") or 1)
+        row["count"] += as_int(occ.get("count"), 1)
         row["flaky_only"] = row["flaky_only"] and bool(rec.get("flaky"))
         row["first_seen"] = min(filter(None, [row["first_seen"], occ.get("first_seen") or rec.get("created_at")]), default=None)
         row["last_seen"] = max(filter(None, [row["last_seen"], occ.get("last_seen") or rec.get("updated_at")]), default=None)
@@ -97,12 +105,12 @@ def run_entry(run: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> d
         "url": info.get("url"),
         "sha": info.get("sha"),
         "ref": info.get("ref"),
-        "total": int(run.get("total") or sum(counts.values())),
-        "passed": int(counts.get("passed", 0)),
-        "failed": int(counts.get("failed", 0)) + int(counts.get("crashed", 0)),
-        "errors": int(counts.get("error", 0)),
-        "skipped": int(counts.get("skipped", 0)),
-        "flaky": int(counts.get("flaky", 0)),
+        "total": as_int(run.get("total")) or sum(as_int(v) for v in counts.values()),
+        "passed": as_int(counts.get("passed")),
+        "failed": as_int(counts.get("failed")) + as_int(counts.get("crashed")),
+        "errors": as_int(counts.get("error")),
+        "skipped": as_int(counts.get("skipped")),
+        "flaky": as_int(counts.get("flaky")),
         "records": len(records),
         "clusters": sum(1 for r in failures.values() if not r["flaky_only"]),
         "exit_status": run.get("exit_status"),

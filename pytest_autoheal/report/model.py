@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import store
 from ..context import utcnow
-from .history import run_entry
+from .history import as_int, run_entry
 
 FAILING = ("failed", "error", "crashed")
 OUTCOMES = ("passed", "failed", "error", "crashed", "flaky", "skipped", "xfailed", "xpassed")
@@ -64,14 +64,25 @@ class Inputs:
 def load_inputs(dirs: Sequence[Path | str]) -> Inputs:
     paths = [Path(d) for d in dirs]
     inputs = Inputs(dirs=paths)
-    inputs.records = store.load_records(paths, errors=inputs.problems)
+    for rec in store.load_records(paths, errors=inputs.problems):
+        try:
+            inputs.records.append(normalize_record(rec))
+        except (TypeError, ValueError, AttributeError) as exc:
+            inputs.problems.append(f"record {str(rec.get('id'))[:40]}: {exc}")
     for d in paths:
         run_file = d / store.RUN_FILE
         if run_file.exists():
             try:
                 data = store.read_json(run_file)
                 if isinstance(data, dict):
+                    data["run"] = data["run"] if isinstance(data.get("run"), dict) else {}
+                    data["tests"] = data["tests"] if isinstance(data.get("tests"), list) else []
+                    data["collect_errors"] = (
+                        [str(e) for e in data["collect_errors"]] if isinstance(data.get("collect_errors"), list) else []
+                    )
                     inputs.runs.append(data)
+                else:
+                    inputs.problems.append(f"{run_file}: not a run summary")
             except (OSError, ValueError) as exc:
                 inputs.problems.append(f"{run_file}: {exc}")
         heal = d / "heal"
@@ -100,6 +111,43 @@ def load_inputs(dirs: Sequence[Path | str]) -> Inputs:
     return inputs
 
 
+def normalize_record(rec: Mapping[str, Any]) -> dict[str, Any]:
+    """A record in the shape the report reads, whatever a hand-edited or foreign file holds."""
+    out = dict(rec)
+    out["id"] = str(out["id"])
+    for key in ("run", "test", "error", "classification", "fingerprint", "occurrences"):
+        out[key] = dict(out[key]) if isinstance(out.get(key), Mapping) else {}
+    err = out["error"]
+    for key in ("type", "message", "traceback", "stdout_tail", "stderr_tail", "log_tail"):
+        if err.get(key) is not None and not isinstance(err[key], str):
+            err[key] = json.dumps(err[key], default=str)
+    err["frames"] = [f for f in err.get("frames") or [] if isinstance(f, Mapping)] if isinstance(err.get("frames"), list) else []
+    err["extras"] = err["extras"] if isinstance(err.get("extras"), Mapping) else {}
+    cls = out["classification"]
+    if not isinstance(cls.get("confidence"), (int, float)) or isinstance(cls.get("confidence"), bool):
+        cls["confidence"] = None
+    cls["evidence"] = [str(e) for e in cls["evidence"]] if isinstance(cls.get("evidence"), list) else []
+    for key in ("class", "root_cause", "suggested_fix"):
+        if cls.get(key) is not None:
+            cls[key] = str(cls[key])
+    fp = out["fingerprint"]
+    fp["hash"] = str(fp.get("hash") or "unknown")
+    test = out["test"]
+    test["nodeid"] = str(test.get("nodeid") or "?")
+    for key in ("level", "component", "category", "target", "outcome", "phase"):
+        if test.get(key) is not None:
+            test[key] = str(test[key])
+    occ = out["occurrences"]
+    occ["count"] = as_int(occ.get("count"), 1)
+    for key in ("first_seen", "last_seen"):
+        if occ.get(key) is not None:
+            occ[key] = str(occ[key])
+    for key in ("created_at", "updated_at"):
+        if out.get(key) is not None:
+            out[key] = str(out[key])
+    return out
+
+
 def merge_runs(runs: Sequence[Mapping[str, Any]], records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """One run view from shards and runs: tests by node id (latest run wins), counts recomputed."""
     tests: dict[str, dict[str, Any]] = {}
@@ -113,9 +161,15 @@ def merge_runs(runs: Sequence[Mapping[str, Any]], records: Sequence[Mapping[str,
             run_infos.setdefault(str(info["id"]), info)
         for t in run.get("tests") or []:
             if isinstance(t, dict) and t.get("nodeid"):
-                tests[t["nodeid"]] = {**t, "run_id": info.get("id")}
-        for nodeid, m in (run.get("metrics") or {}).items():
-            metrics[nodeid] = m
+                clean = {
+                    k: (str(v) if v is not None else None)
+                    for k, v in t.items()
+                    if k in ("level", "component", "category", "target", "outcome")
+                }
+                ids = t.get("record_ids") if isinstance(t.get("record_ids"), list) else []
+                tests[str(t["nodeid"])] = {**t, **clean, "nodeid": str(t["nodeid"]), "record_ids": ids, "run_id": info.get("id")}
+        if isinstance(run.get("metrics"), Mapping):
+            metrics.update({str(k): v for k, v in run["metrics"].items()})
     for rec in records:
         info = rec.get("run") or {}
         if info.get("id"):
@@ -223,7 +277,7 @@ def clusters(
                 "evidence": cls.get("evidence") or [],
                 "root_cause": cls.get("root_cause") or "",
                 "suggested_fix": cls.get("suggested_fix") or "",
-                "count": sum(int((r.get("occurrences") or {}).get("count") or 1) for r in recs),
+                "count": sum(as_int((r.get("occurrences") or {}).get("count"), 1) for r in recs),
                 "records": len(recs),
                 "flaky_only": all(r.get("flaky") for r in recs),
                 "first_seen": min(filter(None, firsts), default=None),

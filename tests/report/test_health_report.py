@@ -121,3 +121,28 @@ def test_report_without_tests_or_records_says_so(tmp_path: Path) -> None:
     ctx = model.build([tmp_path], out=tmp_path / "health.html")
     assert ctx["status"] == "empty"
     assert all(not m["has_data"] for m in ctx["seed_metrics"])
+
+
+def test_malformed_records_and_run_file_still_give_a_report(tmp_path: Path, open_page) -> None:
+    from pytest_autoheal.record import ErrorInfo, TestInfo, build_record, write_record
+    from pytest_autoheal.report import render
+
+    report_dir = tmp_path / "reports"
+    good = build_record(
+        test=TestInfo(nodeid="t.py::test_good", component="cli"), error=ErrorInfo(type="KeyError", message="'k'"), run={"id": "r1"}
+    )
+    write_record(report_dir, good)
+    odd = {"id": "odd", "test": ["not", "a", "dict"], "error": {"message": {"nested": HOSTILE_IMG}, "frames": "x"}, "occurrences": {"count": "many"},
+           "classification": {"confidence": "high", "class": 7}, "fingerprint": None}  # fmt: skip
+    (report_dir / "records" / "odd.json").write_text(json.dumps(odd))
+    (report_dir / "records" / "broken.json").write_bytes(b"\xff\xfe{not json")
+    (report_dir / "run.json").write_text(
+        json.dumps({"run": "r1", "tests": [{"nodeid": "t.py::test_good", "component": ["cli"]}, 5], "metrics": []})
+    )
+    render.write_report([report_dir], report_dir / "health.html")
+    watch = open_page(report_dir / "health.html")
+    page = watch.page
+    assert page.locator("details.cluster").count() == 2
+    assert "skipped a bad file" in page.locator(".note").first.inner_text()
+    assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert watch.console_errors == [] and watch.page_errors == [] and watch.dialogs == []
