@@ -176,19 +176,36 @@ def _pytest_record(f: PytestFailure, run: dict[str, Any], patterns: Sequence[Any
     extras: dict[str, Any] = {"log": {"file": log_name, "line": f.line, "step": f.step or None}}
     if not f.complete:
         extras["log"]["note"] = "pytest ran with --tb=line or --tb=no: the log has no frames, so the fingerprint uses the message"
+    error_type, message, frames, text = f.type, f.message, f.frames, f.text
     if f.type.rsplit(".", 1)[-1] == "TargetFailure":
         extras["log"]["note"] = (
-            "a monitoring suite's failure: the log shows only its summary, not the target's traceback; "
-            "the run's uploaded records carry the target's own error and fingerprint"
+            "a monitoring suite's failure: the log shows only its summary, not the target's traceback, so the fingerprint "
+            "differs from the record the run uploaded; the error type comes from the summary"
         )
+        # The suite's own frames and source say nothing of the target's bug; its summary names the target's error.
+        (error_type, message), frames, text = _target_error(f.message), [], f.message
     error = ErrorInfo(
-        type=f.type, message=f.message, frames=f.frames, traceback=f.text, stdout=f.stdout, stderr=f.stderr, log=f.log, extras=extras
+        type=error_type, message=message, frames=frames, traceback=text, stdout=f.stdout, stderr=f.stderr, log=f.log, extras=extras
     )
-    facts = facts_for(f.type, f.message)
+    facts = facts_for(error_type, message)
     if f.crashed:
         # As the plugin's record of a dead worker: a crash by process exit.
         facts.signal = "process exit"
     return build_record(test=test, error=error, run=run, facts=facts, patterns=patterns, source="log", now=now)
+
+
+_TARGET_ERROR = re.compile(
+    r"\b(?:crashed with|raised) (?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Timeout|Expired))\b"
+    r"(?: \([^)]*\))?(?:: (?P<msg>.*))?"
+)
+
+
+def _target_error(summary: str) -> tuple[str, str]:
+    """The target's exception type and message as the suites' summaries name them ("crashed with ZeroDivisionError (exit code 1): ...")."""
+    m = _TARGET_ERROR.search(summary)
+    if not m:
+        return "TargetFailure", summary
+    return m.group("type"), (m.group("msg") or summary).strip()
 
 
 def _other_record(f: LogFailure, run: dict[str, Any], patterns: Sequence[Any], log_name: str, now: str) -> dict[str, Any]:

@@ -515,7 +515,11 @@ def test_suite_failure_record_says_the_log_lacks_the_targets_traceback(pytester:
         from pytest_autoheal.errors import TargetFailure
 
         def test_cli_crash():
-            raise TargetFailure("`shop stats` crashed (exit 1)", error_type="ZeroDivisionError", message="division by zero")
+            raise TargetFailure(
+                "`shop stats` crashed with ZeroDivisionError (exit code 1): division by zero",
+                error_type="ZeroDivisionError",
+                message="division by zero",
+            )
         """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--autoheal-dir=plugin-reports")
@@ -524,9 +528,11 @@ def test_suite_failure_record_says_the_log_lacks_the_targets_traceback(pytester:
     done = analyze(pytester.path, "job.log", "--out", "log-reports")
     assert done.returncode == 0, done.stderr
     record = read_records(pytester.path / "log-reports")[("test_suite.py::test_cli_crash", "call")]
-    assert record["error"]["type"] == "pytest_autoheal.errors.TargetFailure"
-    assert "uploaded records carry the target's own error" in record["error"]["extras"]["log"]["note"]
-    assert read_records(pytester.path / "plugin-reports")[("test_suite.py::test_cli_crash", "call")]["error"]["type"] == "ZeroDivisionError"
+    plugin = read_records(pytester.path / "plugin-reports")[("test_suite.py::test_cli_crash", "call")]
+    assert record["error"]["type"] == plugin["error"]["type"] == "ZeroDivisionError"
+    assert record["classification"]["class"] == plugin["classification"]["class"] == "runtime_exception"
+    assert record["error"]["frames"] == [] and record["error"]["message"] == "division by zero"
+    assert "the fingerprint differs from the record the run uploaded" in record["error"]["extras"]["log"]["note"]
 
 
 def test_runner_checkout_path_is_the_root_for_module_names(tmp_path: Path) -> None:
