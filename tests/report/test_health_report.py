@@ -146,3 +146,35 @@ def test_malformed_records_and_run_file_still_give_a_report(tmp_path: Path, open
     assert "skipped a bad file" in page.locator(".note").first.inner_text()
     assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
     assert watch.console_errors == [] and watch.page_errors == [] and watch.dialogs == []
+
+
+FLAKY_PROJECT = """
+import pathlib
+import pytest
+
+
+@pytest.mark.component("dashboard")
+def test_sometimes():
+    marker = pathlib.Path(__file__).with_name("attempted")
+    if not marker.exists():
+        marker.write_text("1")
+        raise ConnectionError("connection reset by peer")
+
+
+def test_steady():
+    pass
+"""
+
+
+def test_flaky_test_is_listed_as_flaky_not_as_a_failure(pytester: pytest.Pytester, open_page) -> None:
+    pytester.makepyfile(test_flaky=FLAKY_PROJECT)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--autoheal-dir", "reports", "--reruns", "1")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*2 passed, 1 rerun*"])
+    watch = open_page(pytester.path / "reports" / "health.html")
+    page = watch.page
+    assert page.get_attribute("#status", "data-status") == "flaky"
+    assert "test_flaky.py::test_sometimes" in page.locator("#flaky table").inner_text()
+    assert page.locator("details.cluster.flaky-only").count() == 1
+    assert "0 distinct failures, 1 flaky only" in page.locator("#failures h2").inner_text()
+    assert watch.console_errors == [] and watch.page_errors == []
