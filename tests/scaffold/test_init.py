@@ -125,7 +125,7 @@ def test_init_writes_monitors_and_autofix_that_pass_actionlint(repo: Path, actio
     assert "chromium" in files["autoheal-dashboard.yml"] and "chromium" not in files["autoheal-cli.yml"]
     autofix = files["autoheal-autofix.yml"]
     assert "workflow_run:" in autofix and "types: [completed]" in autofix
-    assert "github.event.workflow_run.conclusion == 'failure'" in autofix
+    assert "github.event.workflow_run.conclusion == 'failure' && github.event.workflow_run.event != 'pull_request'" in autofix
     assert sorted(re.findall(r'^      - "(Monitor: [^"]+)"$', autofix, re.M)) == sorted(t for t, _ in MONITORS.values())
     assert "run-id: ${{ github.event.workflow_run.id }}" in autofix
     assert 'autoheal heal --reports "${dirs[@]}" --repo "$GITHUB_REPOSITORY"' in autofix
