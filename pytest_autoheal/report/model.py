@@ -343,6 +343,7 @@ def _record_href(rec: Mapping[str, Any], out_dir: Path, record_dirs: Mapping[str
 
 def _screenshots(recs: Sequence[Mapping[str, Any]], record_dirs: Mapping[str, Path], budget: list[int]) -> list[dict[str, str]]:
     shots: list[dict[str, str]] = []
+    seen: set[str] = set()
     for rec in reversed(recs):
         extras = (rec.get("error") or {}).get("extras") or {}
         candidates = list((extras.get("attachments") or {}).items()) if isinstance(extras.get("attachments"), dict) else []
@@ -350,8 +351,10 @@ def _screenshots(recs: Sequence[Mapping[str, Any]], record_dirs: Mapping[str, Pa
         for name, value in candidates:
             if len(shots) >= MAX_IMAGES_PER_CLUSTER:
                 return shots
-            if not isinstance(value, str) or Path(value).suffix.lower() not in IMAGE_TYPES:
+            if not isinstance(value, str) or Path(value).suffix.lower() not in IMAGE_TYPES or value in seen:
                 continue
+            # Suites often put the same file in extras and in attachments: show it once.
+            seen.add(value)
             path = _find_file(value, record_dirs.get(str(rec.get("id"))))
             if path is None:
                 continue

@@ -150,6 +150,7 @@ def test_page_settings(autoheal_record, tmp_path):
     shot.write_bytes(PNG)
     autoheal_record.attach("screenshot", shot)
     autoheal_record.extras["url"] = "http://127.0.0.1:1/settings"
+    autoheal_record.extras["screenshot"] = str(shot)
     raise RuntimeError("console error on /settings: TypeError: x is undefined")
 
 
