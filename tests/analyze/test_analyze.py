@@ -597,3 +597,22 @@ def test_crashed_xdist_worker_gives_the_plugins_crash_record(pytester: pytest.Py
     assert from_log[key]["classification"]["class"] == plugin[key]["classification"]["class"] == "crash"
     assert from_log[key]["fingerprint"] == plugin[key]["fingerprint"]
     assert from_log[key]["test"]["outcome"] == plugin[key]["test"]["outcome"] == "crashed"
+
+
+def test_configured_classification_patterns_apply_to_log_records(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.autoheal.classify]\npatterns = [{ class = "network", regex = "upstream (?:gone|closed)", confidence = 0.9 }]\n'
+    )
+    log = tmp_path / "job.log"
+    log.write_text(
+        "##[group]Run sync\n##[endgroup]\nTraceback (most recent call last):\n"
+        '  File "/w/sync.py", line 2, in <module>\n    pull()\nshop.errors.UpstreamGone: upstream gone after 3 tries\n'
+    )
+    done = analyze(tmp_path, str(log), "--out", "out", "--json")
+    assert done.returncode == 0, done.stderr
+    (record,) = json.loads(done.stdout)
+    assert record["classification"]["class"] == "network"
+    assert "upstream gone" in record["classification"]["evidence"][0]
+    (tmp_path / "pyproject.toml").write_text("[tool.autoheal]\nno_such_key = 1\n")
+    bad = analyze(tmp_path, str(log), "--out", "out")
+    assert bad.returncode == 2 and "tool.autoheal.no_such_key: unknown key" in bad.stderr
