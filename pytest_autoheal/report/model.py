@@ -111,6 +111,11 @@ def load_inputs(dirs: Sequence[Path | str]) -> Inputs:
     return inputs
 
 
+def is_test_record(rec: Mapping[str, Any]) -> bool:
+    """A failure of a test in a run (not one the platform reported about itself, or one read from a log)."""
+    return rec.get("source", "pytest") in ("pytest", "controller") and (rec.get("test") or {}).get("outcome") != "reported"
+
+
 def normalize_record(rec: Mapping[str, Any]) -> dict[str, Any]:
     """A record in the shape the report reads, whatever a hand-edited or foreign file holds."""
     out = dict(rec)
@@ -171,6 +176,8 @@ def merge_runs(runs: Sequence[Mapping[str, Any]], records: Sequence[Mapping[str,
         if isinstance(run.get("metrics"), Mapping):
             metrics.update({str(k): v for k, v in run["metrics"].items()})
     for rec in records:
+        if not is_test_record(rec):
+            continue
         info = rec.get("run") or {}
         if info.get("id"):
             run_infos.setdefault(str(info["id"]), dict(info))
@@ -580,11 +587,23 @@ def current_entries(inputs: Inputs) -> list[dict[str, Any]]:
     """History entries for the runs in the directories themselves (a shard's run merges into one)."""
     by_run: dict[str, dict[str, Any]] = {}
     recs_by_run: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    reported: list[Mapping[str, Any]] = []
     for rec in inputs.records:
-        recs_by_run[str((rec.get("run") or {}).get("id"))].append(rec)
+        if is_test_record(rec):
+            recs_by_run[str((rec.get("run") or {}).get("id"))].append(rec)
+        else:
+            reported.append(rec)
     runs_by_id: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for run in inputs.runs:
         runs_by_id[str((run.get("run") or {}).get("id"))].append(run)
+    if reported and (runs_by_id or recs_by_run):
+        # The platform's own reports carry the platform's run id; they belong to the session that saw them.
+        latest = (
+            max(runs_by_id, key=lambda k: max(str(r.get("finished_at") or "") for r in runs_by_id[k]))
+            if runs_by_id
+            else next(iter(recs_by_run))
+        )
+        recs_by_run[latest].extend(reported)
     for run_id in recs_by_run:
         # Records of a session that died before writing run.json still count as a run.
         runs_by_id.setdefault(run_id, [])

@@ -142,3 +142,27 @@ def test_records_of_a_session_that_died_before_publishing_reach_the_history(pyte
     runs = History(reports / "history.sqlite").runs()
     assert len(runs) == 2 and runs[0]["run_id"] == first
     assert len(runs[0]["failures"]) == 3
+
+
+def test_platform_reported_failures_are_clusters_of_the_session_not_tests_or_runs(pytester: pytest.Pytester) -> None:
+    from pytest_autoheal.record import ErrorInfo, TestInfo, build_record, write_record
+
+    pytester.makepyfile(test_platform=FAILING_PROJECT)
+    args = ["-p", "no:cacheprovider", "--autoheal-dir", "reports"]
+    pytester.runpytest_subprocess(*args).assert_outcomes(passed=3, failed=3, skipped=1)
+    reports = pytester.path / "reports"
+    session_run = json.loads((reports / "run.json").read_text())["run"]["id"]
+    reported = build_record(
+        test=TestInfo(nodeid="report-error::dashboard::/tools", phase="runtime", component="dashboard", outcome="reported"),
+        error=ErrorInfo(type="TypeError", message="x is null"),
+        run={"id": "platform-process-run"},
+        source="browser",
+    )
+    write_record(reports, reported)
+    ctx = model.build([reports], out=reports / "h.html")
+    assert [r["id"] for r in ctx["merged"]["runs"]] == [session_run]
+    assert ctx["merged"]["total"] == 7
+    assert any(c["fingerprint"] == reported["fingerprint"]["hash"] for c in ctx["clusters"])
+    entries = model.current_entries(model.load_inputs([reports]))
+    assert [e["run_id"] for e in entries] == [session_run]
+    assert reported["fingerprint"]["hash"] in {f["fingerprint"] for f in entries[0]["failures"]}
