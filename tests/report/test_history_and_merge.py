@@ -57,6 +57,14 @@ def test_two_shard_dirs_merge_into_the_same_report_as_one_run_holding_both(pytes
         assert f'id="fp-{c["fingerprint"]}"' in html
     assert "https://github.com/acme/platform/actions/runs/4242" in html
 
+    history_file = pytester.path / "ci-history.sqlite"
+    for _ in range(2):
+        done = subprocess.run([*cmd, "--history", str(history_file)], cwd=pytester.path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    runs = History(history_file).runs()
+    assert [r["run_id"] for r in runs] == ["4242"]
+    assert (runs[0]["total"], runs[0]["passed"], runs[0]["failed"], runs[0]["clusters"]) == (7, 3, 3, 3)
+
 
 def test_report_command_says_what_is_wrong_with_its_input(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "pytest_autoheal", "report", str(tmp_path / "nope")]
