@@ -6,6 +6,7 @@ Nothing after this stage looks at pytest internals: it reads the records written
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import time
@@ -17,7 +18,7 @@ from typing import Any
 from . import store
 from .classify import Facts, Pattern, facts_from_exception, facts_from_text
 from .errors import TargetFailure
-from .frames import exception_type_name, frames_from_exception
+from .frames import Frame, exception_type_name, frames_from_exception, module_from_path
 from .record import ErrorInfo, TestInfo, build_record, note_occurrence, write_record
 
 
@@ -63,7 +64,7 @@ def error_from_exception(exc: BaseException, roots: Sequence[str | Path], longre
         info = ErrorInfo(
             type=exc.error_type,
             message=exc.message,
-            frames=exc.frames,
+            frames=[_rooted(f, roots) for f in exc.frames],
             traceback=exc.traceback or longrepr,
             stdout=exc.stdout,
             stderr=exc.stderr,
@@ -81,6 +82,13 @@ def error_from_exception(exc: BaseException, roots: Sequence[str | Path], longre
     if hasattr(exc, "msg") and error_type in ("Failed", "Skipped", "Exit") and isinstance(exc.msg, str):
         message = facts.message = exc.msg
     return ErrorInfo(type=error_type, message=message, frames=frames, traceback=longrepr), facts
+
+
+def _rooted(frame: Frame, roots: Sequence[str | Path]) -> Frame:
+    """Name a target's frame from this run's source roots, whoever parsed it."""
+    if not frame.file.startswith("/") or not roots:
+        return frame
+    return dataclasses.replace(frame, module=module_from_path(frame.file, roots))
 
 
 def make_test_record(
