@@ -68,6 +68,12 @@ def as_int(value: Any, default: int = 0) -> int:
         return default
 
 
+def history_run_id(info: Mapping[str, Any]) -> str:
+    """A CI re-run keeps its run id; its attempt number makes it a run of its own in the history."""
+    attempt = as_int(info.get("attempt"), 1)
+    return f"{info.get('id')}" if attempt <= 1 else f"{info.get('id')}.{attempt}"
+
+
 def run_entry(run: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """What the history keeps of one run: its counts and one row per fingerprint."""
     counts = dict(run.get("counts") or {})
@@ -99,7 +105,7 @@ def run_entry(run: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> d
             row["tests"].append(nodeid)
     info = run.get("run") or {}
     return {
-        "run_id": str(info.get("id") or run.get("run_id") or "unknown"),
+        "run_id": history_run_id(info) if info.get("id") else str(run.get("run_id") or "unknown"),
         "started_at": run.get("started_at"),
         "finished_at": run.get("finished_at") or utcnow(),
         "url": info.get("url"),

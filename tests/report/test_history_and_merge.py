@@ -174,3 +174,12 @@ def test_platform_reported_failures_are_clusters_of_the_session_not_tests_or_run
     entries = model.current_entries(model.load_inputs([reports]))
     assert [e["run_id"] for e in entries] == [session_run]
     assert reported["fingerprint"]["hash"] in {f["fingerprint"] for f in entries[0]["failures"]}
+
+
+def test_a_ci_rerun_attempt_is_a_run_of_its_own_in_the_history(tmp_path: Path) -> None:
+    from pytest_autoheal.report.history import run_entry
+
+    history = History(tmp_path / "h.sqlite")
+    for attempt in (1, 2, 2):
+        history.append(run_entry({"run": {"id": "900", "attempt": attempt}, "counts": {"passed": attempt}}, []))
+    assert [r["run_id"] for r in history.runs()] == ["900", "900.2"]
