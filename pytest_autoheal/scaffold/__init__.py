@@ -89,6 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=[c.name for c in COMPONENTS],
         help="write the monitor of this component (repeatable; default: every component [tool.autoheal] configures)",
     )
+    parser.add_argument(
+        "--path", action="append", default=[], help="more path filters for every monitor's push and PR triggers (repeatable)"
+    )
     parser.add_argument("--testpath", default="", help="path given to pytest in the monitoring job (default: the configured testpaths)")
 
 
@@ -106,6 +109,7 @@ def main(args: argparse.Namespace) -> int:
             branches=args.branch or ["main"],
             testpath=args.testpath,
             components=args.component,
+            extra_paths=args.path,
         )
     except ConfigError as exc:
         print(f"autoheal init: {exc}", file=sys.stderr)
@@ -132,6 +136,7 @@ def init_repo(
     branches: list[str] | None = None,
     testpath: str = "",
     components: list[str] | None = None,
+    extra_paths: list[str] | None = None,
 ) -> InitResult:
     """Write the configuration and the workflows; returns what happened to each file."""
     result = InitResult()
@@ -157,6 +162,7 @@ def init_repo(
         branches=branches or ["main"],
         testpath=testpath,
         tools_dir=cfg.mcp.tools_dir if cfg.mcp is not None else None,
+        extra_paths=extra_paths or [],
     ).items():
         result.changes.append(write_generated(repo / WORKFLOWS_DIR / name, text, force=force))
     return result
@@ -211,6 +217,7 @@ def render_workflows(
     branches: list[str],
     testpath: str = "",
     tools_dir: str | None = None,
+    extra_paths: list[str] | None = None,
 ) -> dict[str, str]:
     """File name -> content of every workflow ``autoheal init`` writes."""
     env = _environment()
@@ -221,7 +228,13 @@ def render_workflows(
         file_name = f"autoheal-{comp.slug}.yml"
         workflow_name = f"Monitor: {comp.title}"
         names.append(workflow_name)
-        paths = [f"suites/{comp.name}/**", f".github/workflows/{file_name}", "pyproject.toml", *(f"{p}/**" for p in in_app)]
+        paths = [
+            f"suites/{comp.name}/**",
+            f".github/workflows/{file_name}",
+            "pyproject.toml",
+            *(f"{p}/**" for p in in_app),
+            *(extra_paths or []),
+        ]
         if comp.name == "mcp_tools" and tools_dir:
             paths.append(f"{tools_dir.rstrip('/')}/**")
         if comp.name == "js_sdk":

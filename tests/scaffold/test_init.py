@@ -29,6 +29,8 @@ REPO_INIT_ARGS = [
     "js_sdk",
     "--component",
     "dashboard",
+    "--path",
+    "pytest_autoheal/**",
 ]
 
 PROJECT = """# The shop platform.
@@ -249,6 +251,7 @@ def test_this_repos_workflows_are_what_init_writes_and_pass_actionlint(actionlin
         install=[REPO_INIT_ARGS[1]],
         branches=["main"],
         tools_dir=cfg.mcp.tools_dir if cfg.mcp else None,
+        extra_paths=[REPO_INIT_ARGS[-1]],
     )
     current = {p.name: p.read_text() for p in folder.glob("autoheal-*.yml")}
     refresh = "refresh them with: autoheal init " + " ".join(f"'{a}'" if " " in a else a for a in REPO_INIT_ARGS)
