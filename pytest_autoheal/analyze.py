@@ -35,11 +35,16 @@ _HTTP_TYPES = {"HTTPStatusError", "HTTPError", "ClientResponseError"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("logfiles", nargs="+", metavar="LOGFILE", help="CI log file(s) to analyse ('-' reads standard input)")
+    parser.add_argument(
+        "logfiles",
+        nargs="+",
+        metavar="LOGFILE",
+        help="CI log files, or folders of them such as an unpacked run log archive ('-' reads standard input)",
+    )
     parser.add_argument("--out", default="autoheal-reports", help="report directory to write records to (default: autoheal-reports)")
     parser.add_argument("--json", action="store_true", help="print the records as a JSON list instead of a table")
     parser.add_argument("--root", action="append", default=[], help="checkout path the log's absolute paths start with (repeatable)")
-    parser.add_argument("--run-id", help="run id for the records (default: GITHUB_RUN_ID-like id derived from the log's content)")
+    parser.add_argument("--run-id", help="run id for the records (default: an id derived from the log's content)")
     parser.add_argument("--repo", help="owner/name the log belongs to (recorded in the run context)")
     parser.add_argument("--workflow", help="workflow name the log belongs to")
     parser.add_argument("--config", help="pyproject.toml or TOML file whose [tool.autoheal.classify] patterns apply")
