@@ -2,7 +2,7 @@
 
 Built from the exception type and the in-app frames (module, function, normalised source
 line; never line numbers or absolute paths). The message counts only when there are no
-in-app frames (or the innermost has no source line), and then only as a template with volatile parts (numbers, ids, paths, ports,
+in-app frames, and then only as a template with volatile parts (numbers, ids, paths, ports,
 addresses, timestamps, uuids) replaced by placeholders. The algorithm name is stored with
 every hash; a new algorithm gets a new name so existing fingerprints never change silently.
 """
@@ -77,12 +77,8 @@ def fingerprint(
     ``target`` (tool, command, page, file) and ``component`` only count when there are no
     in-app frames: without a stack, "which tool failed" is what tells two bugs apart.
     """
-    in_app = [f for f in frames if f.in_app]
-    app = [f.key() for f in in_app][-MAX_FRAMES:]
+    app = [f.key() for f in frames if f.in_app][-MAX_FRAMES:]
     values: dict[str, Any] = {"type": error_type or "unknown", "frames": app}
-    if in_app and not in_app[-1].source.strip():
-        # A frame without its source line (browser stacks) cannot tell two bugs in one function apart.
-        values["message_template"] = message_template(message)
     if not app:
         values["message_template"] = message_template(message)
         if component:
