@@ -149,14 +149,22 @@ class InflightMarker:
         # The parts that never change are serialised once; each test adds a few small fields.
         self._static = json.dumps(dict(static or {}), default=str)[1:-1]
 
+        self._size = 0
+
     def start(self, data: Mapping[str, Any]) -> None:
         own = json.dumps(data, default=str)[1:-1]
-        payload = ("{" + own + ("," + self._static if self._static else "") + "}").encode()
-        os.pwrite(self._fd, payload, 0)
-        os.ftruncate(self._fd, len(payload))
+        self._write(("{" + own + ("," + self._static if self._static else "") + "}").encode())
 
     def clear(self) -> None:
-        os.ftruncate(self._fd, 0)
+        self._write(b"{}")
+
+    def _write(self, payload: bytes) -> None:
+        # One write per change: padding with spaces (valid JSON) replaces a truncate call.
+        size = len(payload)
+        if size < self._size:
+            payload += b" " * (self._size - size)
+        os.pwrite(self._fd, payload, 0)
+        self._size = max(size, self._size)
 
     def close(self, *, remove: bool = True) -> None:
         with contextlib.suppress(OSError):

@@ -44,7 +44,7 @@ BROWSER_HELP = "browser driver for browser-level tests: playwright (default) or 
 
 STATE_KEY = pytest.StashKey["AutohealSession"]()
 TEST_KEY = pytest.StashKey[TestState]()
-META_KEY = pytest.StashKey[TestMeta]()
+META_KEY = pytest.StashKey[tuple[TestMeta, Any]]()
 
 MARKERS = {
     "level": "level(name): the autoheal level of a test: smoke, comprehensive, stress or browser",
@@ -262,16 +262,9 @@ class AutohealSession:
                     self.worker or f"main-{os.getpid()}",
                     static={"pid": os.getpid(), "host": os.uname().nodename, "worker": self.worker, "run": self.run},
                 )
-            meta = item_meta(item)
-            self.marker.start(
-                {
-                    **meta.to_dict(),
-                    "nodeid": item.nodeid,
-                    "started": time.time(),
-                    "timeout": _item_timeout(item, self.timeout_default),
-                    "timeout_method": _item_timeout_method(item, self.timeout_method),
-                }
-            )
+            meta, timeout_marker = _cached_meta(item)
+            limit, method = _timeout(timeout_marker, self.timeout_default, self.timeout_method)
+            self.marker.start({**meta.to_dict(), "nodeid": item.nodeid, "started": time.time(), "timeout": limit, "timeout_method": method})
         except Exception as exc:
             _warn(item, f"could not write the in-flight marker: {exc!r}")
         try:
@@ -293,6 +286,9 @@ class AutohealSession:
         return report
 
     def _capture(self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
+        if report.passed and report.when != "call":
+            # Passing setup and teardown carry nothing the controller needs.
+            return
         meta = item_meta(item)
         state = item.stash.get(TEST_KEY, None)
         if state is not None:
@@ -466,44 +462,47 @@ class XdistHooks:
 
 
 def item_meta(item: pytest.Item) -> TestMeta:
-    meta = item.stash.get(META_KEY, None)
-    if meta is None:
-        meta = item.stash[META_KEY] = _read_meta(item)
-    return TestMeta(**meta.__dict__)
+    return TestMeta(**_cached_meta(item)[0].__dict__)
 
 
-def _read_meta(item: pytest.Item) -> TestMeta:
-    return TestMeta(
-        level=_marker_value(item, "level"),
-        component=_marker_value(item, "component"),
-        category=_marker_value(item, "category"),
-        target=_marker_value(item, "target"),
-    )
+_META_MARKERS = ("level", "component", "category", "target", "timeout")
+
+
+def _cached_meta(item: pytest.Item) -> tuple[TestMeta, Any]:
+    """The markers a record needs, read in one pass over the item's markers (closest first)."""
+    cached = item.stash.get(META_KEY, None)
+    if cached is None:
+        found: dict[str, Any] = {}
+        for marker in item.iter_markers():
+            if marker.name in _META_MARKERS and marker.name not in found:
+                found[marker.name] = marker
+        meta = TestMeta(**{name: _marker_arg(found.get(name)) for name in ("level", "component", "category", "target")})
+        cached = item.stash[META_KEY] = (meta, found.get("timeout"))
+    return cached
 
 
 def _marker_value(item: pytest.Item, name: str) -> str | None:
-    marker = item.get_closest_marker(name)
+    return _marker_arg(item.get_closest_marker(name))
+
+
+def _marker_arg(marker: Any) -> str | None:
     if marker is None:
         return None
     value = marker.args[0] if marker.args else marker.kwargs.get("name")
     return str(value) if value is not None else None
 
 
-def _item_timeout(item: pytest.Item, default: Any) -> float | None:
-    marker = item.get_closest_marker("timeout")
+def _timeout(marker: Any, default: Any, default_method: str) -> tuple[float | None, str | None]:
+    """pytest-timeout's limit and method for a test (marker first, then its ini settings)."""
     value = (marker.args[0] if marker.args else marker.kwargs.get("timeout")) if marker else default
-    try:
-        return float(value) if value not in (None, "") and float(value) > 0 else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _item_timeout_method(item: pytest.Item, default: str) -> str | None:
-    marker = item.get_closest_marker("timeout")
     method = marker.kwargs.get("method") if marker else None
     if method is None and marker is not None and len(marker.args) > 1:
         method = marker.args[1]
-    return method or default or None
+    try:
+        limit = float(value) if value not in (None, "") and float(value) > 0 else None
+    except (TypeError, ValueError):
+        limit = None
+    return limit, (method or default_method or None)
 
 
 def _safe_ini(config: pytest.Config, name: str) -> Any:

@@ -51,6 +51,8 @@ class RunSummary:
                 if meta.get(k) and not entry[k]:
                     entry[k] = meta[k]
         entry["duration"] += getattr(report, "duration", 0.0) or 0.0
+        if report.when != "call" and report.passed:
+            return
         outcome = _outcome(report)
         if outcome == "rerun":
             entry["attempts"] += 1
@@ -128,13 +130,21 @@ class RunSummary:
             "clusters": self.clusters(),
             "collect_errors": self.collect_errors,
             "metrics": self.metrics,
-            "tests": [{**t, "duration": round(t["duration"], 6)} for t in sorted(self.tests.values(), key=lambda t: t["nodeid"])],
+            "tests": [_test_entry(t) for t in sorted(self.tests.values(), key=lambda t: t["nodeid"])],
         }
 
     def write(self, report_dir: Path, exit_status: int | None = None) -> dict[str, Any]:
         data = self.to_dict(exit_status)
-        store.write_json(Path(report_dir) / store.RUN_FILE, data)
+        # Compact: run.json of a large run is read by programs, and indenting doubles its cost.
+        store.write_json(Path(report_dir) / store.RUN_FILE, data, indent=None)
         return data
+
+
+def _test_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in entry.items() if k != "phases" and v not in (None, [], False)}
+    out["outcome"] = entry["outcome"]
+    out["duration"] = round(entry["duration"], 6)
+    return out
 
 
 def _final(entry: Mapping[str, Any]) -> str | None:
