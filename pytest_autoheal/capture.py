@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _encode_str
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,11 @@ class InflightMarker:
 
     def start(self, data: Mapping[str, Any]) -> None:
         own = json.dumps(data, default=str)[1:-1]
+        self._write(("{" + own + ("," + self._static if self._static else "") + "}").encode())
+
+    def start_test(self, nodeid: str, meta_json: str, started: float) -> None:
+        """The per-test path: ``meta_json`` is the test's constant fields, serialised once."""
+        own = f'"nodeid":{_encode_str(nodeid)},"started":{started!r},{meta_json}'
         self._write(("{" + own + ("," + self._static if self._static else "") + "}").encode())
 
     def clear(self) -> None:

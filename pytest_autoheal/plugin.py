@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
 import warnings
 from collections.abc import Iterator
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -264,7 +266,7 @@ class AutohealSession:
                 )
             meta, timeout_marker = _cached_meta(item)
             limit, method = _timeout(timeout_marker, self.timeout_default, self.timeout_method)
-            self.marker.start({**meta.to_dict(), "nodeid": item.nodeid, "started": time.time(), "timeout": limit, "timeout_method": method})
+            self.marker.start_test(item.nodeid, _marker_fields(meta, limit, method), time.time())
         except Exception as exc:
             _warn(item, f"could not write the in-flight marker: {exc!r}")
         try:
@@ -505,6 +507,14 @@ def _timeout(marker: Any, default: Any, default_method: str) -> tuple[float | No
     return limit, (method or default_method or None)
 
 
+def _marker_fields(meta: TestMeta, limit: float | None, method: str | None) -> str:
+    # Hand-built JSON: this runs once per test and json.dumps of a dict costs more than the rest.
+    parts = [f'"{k}":{encode_basestring(v)}' for k, v in meta.__dict__.items() if v is not None]
+    parts.append(f'"timeout":{limit!r}' if limit is not None else '"timeout":null')
+    parts.append(f'"timeout_method":{encode_basestring(method)}' if method else '"timeout_method":null')
+    return ",".join(parts)
+
+
 def _safe_ini(config: pytest.Config, name: str) -> Any:
     try:
         return config.getini(name)
@@ -527,8 +537,6 @@ def _longrepr_text(report: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
-    import json
-
     return json.loads(json.dumps(value, default=str))
 
 
