@@ -87,7 +87,8 @@ def error_from_exception(exc: BaseException, roots: Sequence[str | Path], longre
 
 def _rooted(frame: Frame, roots: Sequence[str | Path]) -> Frame:
     """Name a target's frame from this run's source roots, whoever parsed it."""
-    if not frame.file.startswith("/") or not roots:
+    # Only files under a source root (not URLs of browser scripts, not other machines' paths).
+    if not any(frame.file.startswith(str(root).rstrip("/") + "/") for root in roots):
         return frame
     return dataclasses.replace(frame, module=module_from_path(frame.file, roots))
 
