@@ -429,7 +429,13 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         for k, v in value.items():
             _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
     elif isinstance(value, (list, tuple)):
-        out[prefix] = f"{len(value)} values"
+        numbers = [v for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if value and len(numbers) == len(value) and len(value) <= 5:
+            out[prefix] = ", ".join(_fmt(float(v)) for v in value)
+        elif numbers and len(numbers) == len(value):
+            out[prefix] = f"{len(value)} values, {_fmt(float(min(numbers)))} to {_fmt(float(max(numbers)))}"
+        else:
+            out[prefix] = f"{len(value)} values"
     else:
         out[prefix or "value"] = value
 
