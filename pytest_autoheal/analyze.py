@@ -196,7 +196,26 @@ def _pytest_record(f: PytestFailure, run: dict[str, Any], patterns: Sequence[Any
     if f.crashed:
         # As the plugin's record of a dead worker: a crash by process exit.
         facts.signal = "process exit"
-    return build_record(test=test, error=error, run=run, facts=facts, patterns=patterns, source="log", now=now)
+    record = build_record(test=test, error=error, run=run, facts=facts, patterns=patterns, source="log", now=now)
+    if f.autoheal:
+        _adopt_plugin_grouping(record, f.autoheal)
+    return record
+
+
+def _adopt_plugin_grouping(record: dict[str, Any], recorded: dict[str, Any]) -> None:
+    """The plugin printed the record's fingerprint and class under the failure: use them as they were."""
+    record["fingerprint"] = {
+        "algorithm": str(recorded.get("algorithm") or record["fingerprint"]["algorithm"]),
+        "hash": recorded["fingerprint"],
+        "values": recorded["values"],
+    }
+    record["error"]["type"] = str(recorded.get("type") or record["error"]["type"])
+    cls = record["classification"]
+    if recorded.get("class") and recorded["class"] != cls["class"]:
+        cls["class"] = str(recorded["class"])
+        cls["confidence"] = float(recorded.get("confidence") or cls["confidence"])
+    cls["evidence"] = [f"fingerprint and class as the plugin recorded them in the log (record {recorded.get('record')})", *cls["evidence"]]
+    record["error"]["extras"].get("log", {}).pop("note", None)
 
 
 _TARGET_ERROR = re.compile(

@@ -8,10 +8,12 @@ plugin. :mod:`pytest_autoheal.analyze` turns what this module finds into failure
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .frames import Frame, is_in_app, module_from_path, parse_python_traceback
 from .reporters.receiver import js_frames
@@ -31,6 +33,8 @@ _REPORT_BANNER = re.compile(r"^=+ (?:ERRORS|FAILURES|short test summary info) =+
 _SECTION = re.compile(r"^_{3,} (?P<title>.+?) _{3,}$")
 _ENTRY_SEP = re.compile(r"^(?:_ ){5,}_?\s*$")
 _CAPTURED = re.compile(r"^-{3,} Captured (?P<what>stdout|stderr|log) (?P<when>setup|call|teardown) -{3,}$")
+# The plugin's own section under a failure: the record's fingerprint and class as JSON.
+_AUTOHEAL_SECTION = re.compile(r"^-{3,} autoheal -{3,}$")
 _SHORT_ENTRY = re.compile(r"^(?P<path>(?:[A-Za-z]:)?[^:\s][^:]*):(?P<line>\d+): in (?P<func>\S+)\s*$")
 _LONG_END = re.compile(r"^(?P<path>(?:[A-Za-z]:)?[^:\s][^:]*):(?P<line>\d+):(?: (?P<type>[A-Za-z_][\w.]*)?)?\s*$")
 _E_LINE = re.compile(r"^E(?P<rest>(?: .*)?)$")
@@ -73,6 +77,7 @@ class PytestFailure:
     line: int = 0
     complete: bool = True
     crashed: bool = False
+    autoheal: dict[str, Any] | None = None
 
 
 @dataclass
@@ -293,10 +298,19 @@ def parse_failure_section(body: Sequence[str], roots: Sequence[str | Path] = ())
     captured: dict[str, list[str]] = {"stdout": [], "stderr": [], "log": []}
     report_lines: list[str] = []
     target = report_lines
+    recorded: dict[str, Any] | None = None
+    in_section = False
     for ln in lines:
         m = _CAPTURED.match(ln)
         if m:
             target = captured[m.group("what")]
+            in_section = False
+            continue
+        if _AUTOHEAL_SECTION.match(ln):
+            in_section = True
+            continue
+        if in_section:
+            recorded = _recorded(ln) or recorded
             continue
         target.append(ln)
     text = "\n".join(report_lines).strip("\n")
@@ -325,7 +339,18 @@ def parse_failure_section(body: Sequence[str], roots: Sequence[str | Path] = ())
         stdout="\n".join(captured["stdout"]),
         stderr="\n".join(captured["stderr"]),
         log="\n".join(captured["log"]),
+        autoheal=recorded,
     )
+
+
+def _recorded(line: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(line.strip())
+    except ValueError:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("fingerprint"), str) and isinstance(data.get("values"), dict):
+        return data
+    return None
 
 
 def _exception_group(lines: Sequence[str], roots: Sequence[str | Path]) -> tuple[str, str, list[Frame]]:

@@ -30,6 +30,7 @@ from .classify import Pattern, compile_patterns
 from .context import run_context
 from .frames import default_roots
 from .record import write_record
+from .redact import redact
 from .settings import COMPONENTS, DEFAULT_REPORT_DIR, LEVEL_CHOICES, ConfigError, RawConfig, parse_components, parse_levels, read_config
 from .summary import RunSummary, terminal_lines
 
@@ -54,6 +55,18 @@ MARKERS = {
     "category": "category(name): the category of the checked target (e.g. an MCP tool category)",
     "target": "target(name): the checked target (tool, command, page or file), recorded with failures",
 }
+
+
+# The failure output carries the record's grouping so a raw CI log can be read back exactly.
+LOG_SECTION = "autoheal"
+
+
+def log_line(record: dict[str, Any]) -> str:
+    fp = record["fingerprint"]
+    cls = record["classification"]
+    data = {"record": record["id"], "fingerprint": fp["hash"], "algorithm": fp["algorithm"], "class": cls["class"]}
+    data.update(confidence=cls["confidence"], type=record["error"]["type"], values=fp["values"])
+    return redact(json.dumps(data, ensure_ascii=False))
 
 
 class AutohealWarning(pytest.PytestWarning):
@@ -325,6 +338,7 @@ class AutohealSession:
             )
             record = merge_occurrence(self.report_dir, record, self.known)
             item.stash.setdefault(TEST_KEY, TestState()).records[record["id"]] = record
+            report.sections.append((LOG_SECTION, log_line(record)))
             info.update(
                 record_id=record["id"],
                 fingerprint=record["fingerprint"]["hash"],

@@ -509,22 +509,53 @@ def test_unpacked_run_archive_gives_each_failure_once(baseline: Baseline) -> Non
     assert set(read_records(baseline.path / "step-reports")) == set(from_log)
 
 
-def test_suite_failure_record_says_the_log_lacks_the_targets_traceback(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        test_suite="""
-        from pytest_autoheal.errors import TargetFailure
+SUITE_FAILURE = """
+from pytest_autoheal.errors import TargetFailure
+from pytest_autoheal.frames import Frame
 
-        def test_cli_crash():
-            raise TargetFailure(
-                "`shop stats` crashed with ZeroDivisionError (exit code 1): division by zero",
-                error_type="ZeroDivisionError",
-                message="division by zero",
-            )
-        """
+
+def test_cli_crash():
+    raise TargetFailure(
+        "`shop stats` crashed with ZeroDivisionError (exit code 1): division by zero",
+        error_type="ZeroDivisionError",
+        message="division by zero",
+        frames=[Frame("shop.stats", "mean", "/srv/shop/stats.py", 12, "return total / len(values)")],
     )
+"""
+
+
+def test_suite_failure_in_a_log_keeps_the_plugins_fingerprint_and_class(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=SUITE_FAILURE)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--autoheal-dir=plugin-reports")
     assert result.ret == 1
+    result.stdout.fnmatch_lines(["*- autoheal -*", '{"record": *"fingerprint": *'])
     (pytester.path / "job.log").write_text(actions_log(result.outlines))
+    done = analyze(pytester.path, "job.log", "--out", "log-reports")
+    assert done.returncode == 0, done.stderr
+    record = read_records(pytester.path / "log-reports")[("test_suite.py::test_cli_crash", "call")]
+    plugin = read_records(pytester.path / "plugin-reports")[("test_suite.py::test_cli_crash", "call")]
+    assert record["fingerprint"] == plugin["fingerprint"]
+    assert plugin["fingerprint"]["values"]["frames"] == ["shop.stats:mean:return total / len(values)"]
+    assert record["error"]["type"] == plugin["error"]["type"] == "ZeroDivisionError"
+    assert record["classification"]["class"] == plugin["classification"]["class"] == "runtime_exception"
+    assert "as the plugin recorded them in the log" in record["classification"]["evidence"][0]
+
+
+def test_suite_failure_without_the_plugins_section_says_the_log_lacks_the_traceback(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_suite=SUITE_FAILURE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--autoheal-dir=plugin-reports")
+    assert result.ret == 1
+    lines, skip = [], False
+    for line in result.outlines:
+        # A log from a run whose output lost the plugin's section (older plugin, trimmed log).
+        if line.strip("- ") == "autoheal":
+            skip = True
+            continue
+        if skip:
+            skip = False
+            continue
+        lines.append(line)
+    (pytester.path / "job.log").write_text(actions_log(lines))
     done = analyze(pytester.path, "job.log", "--out", "log-reports")
     assert done.returncode == 0, done.stderr
     record = read_records(pytester.path / "log-reports")[("test_suite.py::test_cli_crash", "call")]
@@ -532,6 +563,7 @@ def test_suite_failure_record_says_the_log_lacks_the_targets_traceback(pytester:
     assert record["error"]["type"] == plugin["error"]["type"] == "ZeroDivisionError"
     assert record["classification"]["class"] == plugin["classification"]["class"] == "runtime_exception"
     assert record["error"]["frames"] == [] and record["error"]["message"] == "division by zero"
+    assert record["fingerprint"]["hash"] != plugin["fingerprint"]["hash"]
     assert "the fingerprint differs from the record the run uploaded" in record["error"]["extras"]["log"]["note"]
 
 
