@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..context import parse_time
 from .backend import Issue, Pull
 from .config import HealConfig
 
@@ -133,15 +134,6 @@ def exclusion(record: Mapping[str, Any], cfg: HealConfig) -> str | None:
 
 def is_flaky(record: Mapping[str, Any]) -> bool:
     return bool(record.get("flaky")) or (record.get("test") or {}).get("outcome") == "flaky"
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def make_plan(

@@ -14,12 +14,11 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .. import store
-from ..context import utcnow
+from ..context import parse_time, utcnow
 from .history import as_int, run_entry
 
 FAILING = ("failed", "error", "crashed")
@@ -506,17 +505,8 @@ def _pct(part: int, whole: int) -> str:
     return f"{100.0 * part / whole:.0f}%"
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _hours_between(start: Any, end: Any) -> float | None:
-    a, b = _parse_time(start), _parse_time(end)
+    a, b = parse_time(start), parse_time(end)
     if a is None or b is None:
         return None
     try:

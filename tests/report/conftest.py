@@ -12,17 +12,11 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = os.environ.get("AUTOHEAL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-dev-shm-usage",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from pytest_autoheal.components.dashboard.browser import CHROMIUM_ARGS as BROWSER_ARGS
+from pytest_autoheal.components.dashboard.browser import chromium_path
+
+CHROMIUM = chromium_path() or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", *BROWSER_ARGS]
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
 HOSTILE_IMG = "<img src=x onerror=alert(1)>"
 
