@@ -163,6 +163,8 @@ def run(
     rss: int | None = None
     deadline = started + timeout
     while True:
+        # Sampled before reaping: Popen returns after exec, so even a very short child is seen once.
+        rss = max(rss or 0, _high_water_kb(proc.pid)) or rss
         try:
             pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
         except ChildProcessError:
@@ -170,7 +172,6 @@ def run(
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
             break
-        rss = max(rss or 0, _high_water_kb(proc.pid)) or None
         if time.monotonic() >= deadline:
             timed_out = True
             _kill_group(proc)

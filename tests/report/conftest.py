@@ -12,11 +12,9 @@ from typing import Any
 
 import pytest
 
-from pytest_autoheal.components.dashboard.browser import CHROMIUM_ARGS as BROWSER_ARGS
-from pytest_autoheal.components.dashboard.browser import chromium_path
+from pytest_autoheal.components.dashboard.browser import chromium_path, playwright_browser
 
 CHROMIUM = chromium_path() or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", *BROWSER_ARGS]
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
 HOSTILE_IMG = "<img src=x onerror=alert(1)>"
 
@@ -33,12 +31,8 @@ def _no_ci_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def browser() -> Iterator[Any]:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         pytest.skip(f"no Chromium at {CHROMIUM}; install with: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    # Shared with the dashboard suite's pages on this worker: a second sync Playwright would refuse to start.
+    yield playwright_browser()
 
 
 class PageWatch:

@@ -261,6 +261,11 @@ class _Playwright:
         cls.browser = cls.pw = None
 
 
+def playwright_browser() -> Any:
+    """This process's one Playwright Chromium (Playwright's sync API allows one instance per thread)."""
+    return _Playwright.get()
+
+
 def _open_playwright(url: str, *, timeout: float, settle: float, screenshot_path: str | Path | None, scripts: Sequence[str]) -> PageResult:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
