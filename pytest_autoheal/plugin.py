@@ -355,7 +355,8 @@ class AutohealSession:
                 write_record(self.report_dir, rec)
                 flaky_ids.append(rec["id"])
             info["flaky_ids"] = flaky_ids
-        report.autoheal = info  # JSON-safe: crosses to the xdist controller
+        if info:
+            report.autoheal = info  # JSON-safe: crosses to the xdist controller
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(self, collector: pytest.Collector) -> Iterator[Any]:
@@ -482,6 +483,8 @@ def item_meta(item: pytest.Item) -> TestMeta:
 
 
 _META_MARKERS = ("level", "component", "category", "target", "timeout")
+# Most tests carry none of these markers; they share one entry instead of allocating their own.
+_NO_META: tuple[TestMeta, Any] = (TestMeta(), None)
 
 
 def _cached_meta(item: pytest.Item) -> tuple[TestMeta, Any]:
@@ -492,8 +495,12 @@ def _cached_meta(item: pytest.Item) -> tuple[TestMeta, Any]:
         for marker in item.iter_markers():
             if marker.name in _META_MARKERS and marker.name not in found:
                 found[marker.name] = marker
-        meta = TestMeta(**{name: _marker_arg(found.get(name)) for name in ("level", "component", "category", "target")})
-        cached = item.stash[META_KEY] = (meta, found.get("timeout"))
+        if found:
+            meta = TestMeta(**{name: _marker_arg(found.get(name)) for name in ("level", "component", "category", "target")})
+            cached = (meta, found.get("timeout"))
+        else:
+            cached = _NO_META
+        item.stash[META_KEY] = cached
     return cached
 
 
