@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sysconfig
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import TracebackType
@@ -253,10 +253,6 @@ def _parse_bare_syntax_error(lines: list[str], roots: Sequence[str | Path]) -> P
     return None
 
 
-def in_app_frames(frames: Iterable[Frame]) -> list[Frame]:
-    return [f for f in frames if f.in_app]
-
-
 def default_roots(rootdir: str | Path | None = None) -> list[str]:
     roots = []
     if rootdir is not None:
@@ -274,7 +270,6 @@ __all__ = [
     "exception_type_name",
     "frames_from_exception",
     "frames_from_traceback",
-    "in_app_frames",
     "is_in_app",
     "module_from_path",
     "normalise_source",
