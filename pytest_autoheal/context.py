@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-import subprocess
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,9 +53,8 @@ def run_context(run_id: str | None = None, environ: dict[str, str] | None = None
 
 
 def _git(*args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    value = out.stdout.strip()
+    from .runner import run
+
+    out = run(["git", *args], timeout=5)
+    value = out.text().strip()
     return value if out.returncode == 0 and value else None

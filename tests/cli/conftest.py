@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pytest_autoheal.record import validation_errors
+from ..support.reports import read_records
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_SRC = ROOT / "examples" / "demo_platform" / "src"
@@ -33,12 +32,7 @@ class CliProject:
         return self.pytester.runpytest_subprocess("-p", "no:cacheprovider", "--autoheal-dir", str(self.report_dir), *args, timeout=timeout)
 
     def records(self) -> list[dict[str, Any]]:
-        out = []
-        for path in sorted((self.report_dir / "records").glob("*.json")):
-            data = json.loads(path.read_text("utf-8"))
-            assert validation_errors(data) == [], (path, validation_errors(data))
-            out.append(data)
-        return out
+        return read_records(self.report_dir)
 
     def record_for(self, fragment: str) -> dict[str, Any]:
         found = [r for r in self.records() if fragment in r["test"]["nodeid"]]

@@ -6,17 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pytest_autoheal.record import validation_errors
+from ..support.reports import read_records
 
 
 def records(report_dir: Path) -> list[dict[str, Any]]:
-    folder = report_dir / "records"
-    out = []
-    for path in sorted(folder.glob("*.json")):
-        data = json.loads(path.read_text("utf-8"))
-        assert validation_errors(data) == [], (path, validation_errors(data))
-        out.append(data)
-    return out
+    return read_records(report_dir)
 
 
 def by_test(report_dir: Path) -> dict[str, dict[str, Any]]:

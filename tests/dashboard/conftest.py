@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,22 +10,11 @@ import pytest
 
 from pytest_autoheal.components.dashboard.browser import browser_unavailable
 
+from ..support.reports import read_records, toml_value
+
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "suites" / "dashboard"
 BAD_SITE = Path(__file__).with_name("bad_site.py")
-
-
-def toml_value(value: Any) -> str:
-    """TOML for strings, numbers, lists and inline tables (enough for the configs here)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
-    return "[" + ", ".join(toml_value(v) for v in value) + "]"
 
 
 def run_suite(
@@ -49,8 +37,7 @@ def run_suite(
         *args,
         timeout=timeout,
     )
-    records = [json.loads(p.read_text()) for p in sorted((report / "records").glob("*.json"))]
-    return result, records, report
+    return result, read_records(report), report
 
 
 def bad_site_command() -> list[str]:

@@ -13,6 +13,8 @@ import pytest
 from pytest_autoheal.components.dashboard.browser import browser_unavailable
 from pytest_autoheal.record import validation_errors
 
+from ..support.reports import read_records
+
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "suites" / "js_sdk"
 DEMO_SDK = ROOT / "examples" / "demo_platform" / "src" / "autoheal_demo" / "dashboard" / "static" / "sdk" / "demo-sdk.js"
@@ -36,8 +38,7 @@ def run_suite(pytester: pytest.Pytester, config: str, *args: str, timeout: float
         *args,
         timeout=timeout,
     )
-    records = [json.loads(p.read_text()) for p in sorted((report / "records").glob("*.json"))]
-    return result, records
+    return result, read_records(report)
 
 
 @pytest.fixture

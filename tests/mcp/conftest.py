@@ -14,6 +14,8 @@ from typing import Any
 import psutil
 import pytest
 
+from ..support.reports import read_records, toml_value
+
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "suites" / "mcp_tools"
 DEMO_TOOLS = ROOT / "examples" / "demo_platform" / "src" / "autoheal_demo" / "mcp_server" / "tools"
@@ -27,20 +29,10 @@ class SuiteRun:
     seconds: float
 
     def records(self) -> list[dict[str, Any]]:
-        return [json.loads(p.read_text()) for p in sorted((self.report_dir / "records").glob("*.json"))]
+        return read_records(self.report_dir)
 
     def run_json(self) -> dict[str, Any]:
         return json.loads((self.report_dir / "run.json").read_text())
-
-
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return json.dumps(value)
 
 
 def write_config(path: Path, mcp: dict[str, Any], tables: dict[str, dict[str, Any]] | None = None) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import textwrap
@@ -15,16 +14,13 @@ import pytest
 from pytest_autoheal import CLIErrorReporter, ErrorReporter
 from pytest_autoheal.record import validation_errors
 
+from ..support.reports import read_records
+
 TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 
 
 def _records(report_dir: Path) -> list[dict]:
-    out = []
-    for path in sorted((report_dir / "records").glob("*.json")):
-        data = json.loads(path.read_text("utf-8"))
-        assert validation_errors(data) == []
-        out.append(data)
-    return out
+    return read_records(report_dir)
 
 
 def _fail(value: int) -> None:
