@@ -171,6 +171,7 @@ class AutohealSession:
         self.marker: InflightMarker | None = None
         self.exit_status: int | None = None
         self.usage_error: str | None = None
+        self.run_data: dict[str, Any] | None = None
         self.timeout_method = str(_safe_ini(config, "timeout_method") or "")
         self.timeout_default = _safe_ini(config, "timeout")
 
@@ -435,10 +436,10 @@ class AutohealSession:
         self.exit_status = int(exitstatus)
         try:
             recover_inflight(self.report_dir, self.patterns)
-            data = self.summary.write(self.report_dir, self.exit_status)
+            data = self.run_data = self.summary.write(self.report_dir, self.exit_status)
             from .report import publish
 
-            self.published = publish.publish_session(self.report_dir, data, self._cfg, self.config)
+            publish.publish_session(self.report_dir, data, self._cfg, self.config)
         except Exception as exc:
             warnings.warn(AutohealWarning(f"could not write the run summary or report: {exc!r}"), stacklevel=1)
 
@@ -448,11 +449,10 @@ class AutohealSession:
         if self.usage_error:
             terminalreporter.write_line(f"ERROR: {self.usage_error}", red=True)
         try:
-            run_file = self.report_dir / store.RUN_FILE
-            data = store.read_json(run_file) if run_file.exists() else self.summary.to_dict()
+            data = self.run_data if self.run_data is not None else self.summary.to_dict()
             terminalreporter.section("autoheal")
             for line in terminal_lines(data, self.report_dir):
-                terminalreporter.write_line(line)
+                terminalreporter.write_line(redact(line))
             health = self.report_dir / store.HEALTH_FILE
             if health.exists():
                 terminalreporter.write_line(f"health report: {health}")
