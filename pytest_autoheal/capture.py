@@ -8,19 +8,23 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import mmap
 import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring as _encode_str
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import store
-from .classify import Facts, Pattern, facts_from_exception, facts_from_text
-from .errors import TargetFailure
-from .frames import Frame, exception_type_name, frames_from_exception, module_from_path
-from .record import ErrorInfo, TestInfo, build_record, note_occurrence, write_record
+
+if TYPE_CHECKING:
+    from .classify import Facts, Pattern
+    from .frames import Frame
+    from .record import ErrorInfo
+
+# The analysis modules (classify, frames, record) load on the first failure, not at start-up.
 
 
 @dataclass
@@ -53,6 +57,11 @@ class TestState:
 
 
 def error_from_exception(exc: BaseException, roots: Sequence[str | Path], longrepr: str = "") -> tuple[ErrorInfo, Facts]:
+    from .classify import facts_from_exception, facts_from_text
+    from .errors import TargetFailure
+    from .frames import exception_type_name, frames_from_exception
+    from .record import ErrorInfo
+
     if type(exc).__name__ == "CollectError" and exc.__cause__ is not None:
         # pytest wraps import and syntax errors of a test module; the cause is the real bug.
         exc = exc.__cause__
@@ -87,6 +96,8 @@ def error_from_exception(exc: BaseException, roots: Sequence[str | Path], longre
 
 def _rooted(frame: Frame, roots: Sequence[str | Path]) -> Frame:
     """Name a target's frame from this run's source roots, whoever parsed it."""
+    from .frames import module_from_path
+
     # Only files under a source root (not URLs of browser scripts, not other machines' paths).
     if not any(frame.file.startswith(str(root).rstrip("/") + "/") for root in roots):
         return frame
@@ -108,6 +119,8 @@ def make_test_record(
     reruns: int = 0,
     source: str = "pytest",
 ) -> dict[str, Any]:
+    from .record import TestInfo, build_record
+
     test = TestInfo(
         nodeid=nodeid,
         phase=phase,
@@ -125,6 +138,8 @@ def make_test_record(
 
 def merge_occurrence(report_dir: Path, record: dict[str, Any], known: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The same failing phase seen again (a rerun): count it on the record already written."""
+    from .record import note_occurrence, write_record
+
     previous = known.get(record["id"])
     if previous is not None:
         merged = note_occurrence(previous)
@@ -139,41 +154,61 @@ def merge_occurrence(report_dir: Path, record: dict[str, Any], known: dict[str, 
 class InflightMarker:
     """One small file per process naming the test it is running right now.
 
-    Rewritten in place (no new file per test) so it costs microseconds; a process that dies
-    mid-test leaves it behind, and whoever reads the report directory next turns it into a
-    record.
+    The file is memory-mapped and rewritten in place, so marking a test costs a memory copy,
+    not a system call. The mapping is shared with the page cache: when the process dies
+    mid-test (a segfault, ``os._exit``, SIGKILL), what it wrote is in the file for whoever
+    reads the report directory next, who turns it into a record. The JSON is padded with
+    spaces to the mapped size.
     """
+
+    _INITIAL = 16 * 1024
 
     def __init__(self, report_dir: Path, worker: str, static: Mapping[str, Any] | None = None) -> None:
         self.path = Path(report_dir) / store.INFLIGHT / f"{worker}.json"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
         # The parts that never change are serialised once; each test adds a few small fields.
-        self._static = json.dumps(dict(static or {}), default=str)[1:-1]
+        static_json = json.dumps(dict(static or {}), default=str)[1:-1]
+        self._tail = ("," + static_json + "}" if static_json else "}").encode()
+        self._map: mmap.mmap | None = None
+        self._used = 0
+        self._resize(self._INITIAL)
 
-        self._size = 0
-
-    def start(self, data: Mapping[str, Any]) -> None:
-        own = json.dumps(data, default=str)[1:-1]
-        self._write(("{" + own + ("," + self._static if self._static else "") + "}").encode())
+    def _resize(self, size: int) -> None:
+        if self._map is not None:
+            self._map.close()
+        os.ftruncate(self._fd, size)
+        os.pwrite(self._fd, b" " * size, 0)
+        self._map = mmap.mmap(self._fd, size)
+        self._blank = memoryview(b" " * size)
+        self._used = 0
 
     def start_test(self, nodeid: str, meta_json: str, started: float) -> None:
         """The per-test path: ``meta_json`` is the test's constant fields, serialised once."""
-        own = f'"nodeid":{_encode_str(nodeid)},"started":{started!r},{meta_json}'
-        self._write(("{" + own + ("," + self._static if self._static else "") + "}").encode())
+        head = f'{{"nodeid":{_encode_str(nodeid)},"started":{started!r},{meta_json}'.encode()
+        self._write(head + self._tail)
 
     def clear(self) -> None:
         self._write(b"{}")
 
     def _write(self, payload: bytes) -> None:
-        # One write per change: padding with spaces (valid JSON) replaces a truncate call.
+        mapped = self._map
+        assert mapped is not None
         size = len(payload)
-        if size < self._size:
-            payload += b" " * (self._size - size)
-        os.pwrite(self._fd, payload, 0)
-        self._size = max(size, self._size)
+        if size > len(mapped):
+            self._resize(max(size, 2 * len(mapped)))
+            mapped = self._map
+            assert mapped is not None
+        mapped[:size] = payload
+        if size < self._used:
+            mapped[size : self._used] = self._blank[: self._used - size]
+        self._used = size
 
     def close(self, *, remove: bool = True) -> None:
+        if self._map is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._map.close()
+            self._map = None
         with contextlib.suppress(OSError):
             os.close(self._fd)
         if remove:
@@ -199,6 +234,9 @@ def record_from_marker(
     source: str = "controller",
 ) -> dict[str, Any]:
     """A record for a test whose process died while running it."""
+    from .classify import facts_from_text
+    from .record import ErrorInfo
+
     meta = TestMeta(**{k: marker.get(k) for k in ("level", "component", "category", "target")})
     timeout = marker.get("timeout")
     method = marker.get("timeout_method")
@@ -243,18 +281,20 @@ def pid_alive(pid: int) -> bool:
 
 def recover_inflight(report_dir: Path | str, patterns: Sequence[Pattern] | None = None) -> list[dict[str, Any]]:
     """Turn markers left by processes that died mid-test into records (idempotent)."""
-    from .classify import builtin_patterns
-
-    patterns = builtin_patterns() if patterns is None else patterns
     folder = Path(report_dir) / store.INFLIGHT
     recovered: list[dict[str, Any]] = []
     if not folder.is_dir():
         return recovered
+    from .classify import builtin_patterns
+    from .record import write_record
+
+    patterns = builtin_patterns() if patterns is None else patterns
     for path in sorted(folder.glob("*.json")):
         marker = read_marker(path)
         pid = marker.get("pid") if marker else None
         if marker is None:
-            if path.stat().st_size == 0 and not _owner_alive(path):
+            # Blank: the process never started a test (the file is padded with spaces).
+            if not path.read_bytes().strip() and not _owner_alive(path):
                 path.unlink(missing_ok=True)
             continue
         if isinstance(pid, int) and pid_alive(pid) and marker.get("host") == os.uname().nodename:

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from .frames import Frame
@@ -81,6 +80,8 @@ class Facts:
 
 @lru_cache(maxsize=1)
 def _table() -> dict[str, Any]:
+    from importlib import resources
+
     return json.loads(resources.files("pytest_autoheal").joinpath("data/patterns.json").read_text("utf-8"))
 
 

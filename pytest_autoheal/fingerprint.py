@@ -17,32 +17,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from .frames import Frame
+from .lazyre import LazyPattern, lazy
 
 ALGORITHM = "autoheal-v1"
 MAX_FRAMES = 30
 MAX_TEMPLATE = 500
 
-_TEMPLATE_RULES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<uuid>"),
+_TEMPLATE_RULES: list[tuple[LazyPattern, str]] = [
+    (lazy(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<uuid>"),
     (
-        re.compile(
+        lazy(
             r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?(Z|[+-]\d{2}:?\d{2})?\b"
             r"|\b\d{2}:\d{2}:\d{2}([.,]\d+)?\b"
             r"|\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun),? \d{1,2} \w{3} \d{4}\b"
         ),
         "<ts>",
     ),
-    (re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>)]+"), "<url>"),
-    (re.compile(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b"), "<email>"),
-    (re.compile(r"\[?(?<![\w:])(?:[0-9a-fA-F]{1,4})?(?::[0-9a-fA-F]{0,4}){2,7}(?<=[0-9a-fA-F])\]?(?::\d+)?"), "<addr>"),
-    (re.compile(r"\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b"), "<addr>"),
-    (re.compile(r"\b(localhost|[\w-]+(\.[\w-]+)*\.(local|internal|com|org|net|io)):\d+\b"), "<addr>"),
-    (re.compile(r"(?<![\w.])(?:[A-Za-z]:\\|~?/)[^\s'\"<>:,;()\[\]]*"), "<path>"),
-    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
-    (re.compile(r"\bv?\d+(\.\d+){2,}\b"), "<version>"),
-    (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
-    (re.compile(r"\b(?=[A-Za-z0-9_-]*[A-Za-z_-])[A-Za-z0-9_-]*\d{4,}[A-Za-z0-9_-]*\b"), "<id>"),
-    (re.compile(r"(?<![\w<.])[-+]?\d+(\.\d+)?(e[-+]?\d+)?(?=(ms|us|ns|s|m|h|d|b|kb|mb|gb|kib|mib|gib|%)?(?![\w>]))", re.IGNORECASE), "<n>"),
+    (lazy(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>)]+"), "<url>"),
+    (lazy(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b"), "<email>"),
+    (lazy(r"\[?(?<![\w:])(?:[0-9a-fA-F]{1,4})?(?::[0-9a-fA-F]{0,4}){2,7}(?<=[0-9a-fA-F])\]?(?::\d+)?"), "<addr>"),
+    (lazy(r"\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b"), "<addr>"),
+    (lazy(r"\b(localhost|[\w-]+(\.[\w-]+)*\.(local|internal|com|org|net|io)):\d+\b"), "<addr>"),
+    (lazy(r"(?<![\w.])(?:[A-Za-z]:\\|~?/)[^\s'\"<>:,;()\[\]]*"), "<path>"),
+    (lazy(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
+    (lazy(r"\bv?\d+(\.\d+){2,}\b"), "<version>"),
+    (lazy(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
+    (lazy(r"\b(?=[A-Za-z0-9_-]*[A-Za-z_-])[A-Za-z0-9_-]*\d{4,}[A-Za-z0-9_-]*\b"), "<id>"),
+    (lazy(r"(?<![\w<.])[-+]?\d+(\.\d+)?(e[-+]?\d+)?(?=(ms|us|ns|s|m|h|d|b|kb|mb|gb|kib|mib|gib|%)?(?![\w>]))", re.IGNORECASE), "<n>"),
 ]
 
 

@@ -8,17 +8,27 @@ or to ``site-packages``), never from absolute paths, so another checkout gives t
 from __future__ import annotations
 
 import re
-import sysconfig
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import TracebackType
 from typing import Any
 
+from .lazyre import lazy
+
 _SITE_MARKERS = ("site-packages", "dist-packages")
 _NOT_IN_APP_PARTS = {"_pytest", "pytest", "pluggy", "pytest_autoheal", "xdist", "execnet", "pytest_timeout", "pytest_rerunfailures"}
-_STDLIB_DIRS = tuple({str(Path(p).resolve()) for p in (sysconfig.get_paths().get("stdlib"), sysconfig.get_paths().get("platstdlib")) if p})
-_STDLIB_TEXT = re.compile(r"[/\\]lib[/\\]python\d+(\.\d+)?[/\\](?!site-packages|dist-packages)")
+
+
+@cache
+def _stdlib_dirs() -> tuple[str, ...]:
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    return tuple({str(Path(p).resolve()) for p in (paths.get("stdlib"), paths.get("platstdlib")) if p})
+
+_STDLIB_TEXT = lazy(r"[/\\]lib[/\\]python\d+(\.\d+)?[/\\](?!site-packages|dist-packages)")
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,7 @@ def is_in_app(file: str, roots: Sequence[str | Path] = ()) -> bool:
         return False
     if _NOT_IN_APP_PARTS.intersection(p.parts):
         return False
-    if _STDLIB_TEXT.search(file) or any(file.startswith(d + "/") for d in _STDLIB_DIRS):
+    if _STDLIB_TEXT.search(file) or any(file.startswith(d + "/") for d in _stdlib_dirs()):
         return False
     if ".venv" in p.parts or "node_modules" in p.parts:
         return False
@@ -150,8 +160,8 @@ def exception_type_name(exc: BaseException | type[BaseException]) -> str:
 
 
 _TB_START = "Traceback (most recent call last):"
-_FILE_LINE = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+?))?\s*$')
-_EXC_LINE = re.compile(
+_FILE_LINE = lazy(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+?))?\s*$')
+_EXC_LINE = lazy(
     r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Timeout|Failure|Failed|Iteration)?):?(?: (?P<msg>.*))?$"
 )
 _CHAIN_LINES = (

@@ -1,40 +1,27 @@
-"""pytest-autoheal's hooks and wiring (entry point ``pytest11``: ``autoheal``)."""
+"""pytest-autoheal's hooks and wiring (entry point ``pytest11``: ``autoheal``).
+
+A passing test costs two plain hook calls (the in-flight marker's start and clear); records
+are written from ``pytest_exception_interact``, which pytest calls only for failures, and
+the run summary is built once at the end from the reports pytest kept. The analysis,
+storage and report modules load on the first failure or at session end.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import time
 import warnings
-from collections.abc import Iterator
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import store
-from .capture import (
-    InflightMarker,
-    TestMeta,
-    TestState,
-    error_from_exception,
-    make_test_record,
-    merge_occurrence,
-    read_marker,
-    record_from_marker,
-    recover_inflight,
-)
-from .classify import Pattern, compile_patterns
-from .context import run_context
-from .frames import default_roots
-from .record import write_record
-from .redact import redact
 from .settings import COMPONENTS, DEFAULT_REPORT_DIR, LEVEL_CHOICES, ConfigError, RawConfig, parse_components, parse_levels, read_config
-from .summary import RunSummary, terminal_lines
 
 if TYPE_CHECKING:
+    from .capture import InflightMarker, TestState
+    from .classify import Pattern
     from .config import AutohealConfig
 
 LEVEL_HELP = f"levels to run: {', '.join(LEVEL_CHOICES)} (comma list; comprehensive includes smoke)"
@@ -46,8 +33,6 @@ DISABLE_HELP = "switch pytest-autoheal off for this run (no records, no report)"
 BROWSER_HELP = "browser driver for browser-level tests: playwright (default) or selenium"
 
 STATE_KEY = pytest.StashKey["AutohealSession"]()
-TEST_KEY = pytest.StashKey[TestState]()
-META_KEY = pytest.StashKey[tuple[TestMeta, Any]]()
 
 MARKERS = {
     "level": "level(name): the autoheal level of a test: smoke, comprehensive, stress or browser",
@@ -55,13 +40,17 @@ MARKERS = {
     "category": "category(name): the category of the checked target (e.g. an MCP tool category)",
     "target": "target(name): the checked target (tool, command, page or file), recorded with failures",
 }
-
+META_FIELDS = ("level", "component", "category", "target")
 
 # The failure output carries the record's grouping so a raw CI log can be read back exactly.
 LOG_SECTION = "autoheal"
 
 
 def log_line(record: dict[str, Any]) -> str:
+    import json
+
+    from .redact import redact
+
     fp = record["fingerprint"]
     cls = record["classification"]
     data = {"record": record["id"], "fingerprint": fp["hash"], "algorithm": fp["algorithm"], "class": cls["class"]}
@@ -110,10 +99,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(session, "autoheal-session")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(session), "autoheal-xdist")
-    if config.pluginmanager.hasplugin("html"):
+    if config.pluginmanager.hasplugin("html") and getattr(config.option, "htmlpath", None):
         from .report import html_plugin
 
-        html_plugin.register(config, session.report_dir)
+        html_plugin.register(config, session)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -130,7 +119,12 @@ def autoheal_session(config: pytest.Config) -> AutohealSession | None:
 @pytest.fixture
 def autoheal_record(request: pytest.FixtureRequest) -> TestState:
     """Add extras, metrics and attachments to this test's failure record and the run summary."""
-    return request.node.stash.setdefault(TEST_KEY, TestState())
+    from .capture import TestState
+
+    session = autoheal_session(request.config)
+    if session is None:
+        return TestState()
+    return session.states.setdefault(request.node.nodeid, TestState())
 
 
 @pytest.fixture(scope="session")
@@ -154,24 +148,28 @@ class AutohealSession:
         self.worker = getattr(config, "workerinput", {}).get("workerid")
         self.is_controller = self.worker is None
         table = raw.data or {}
-        in_app = [str((raw.base_dir / p).resolve()) for p in table.get("in_app", [])]
-        rootdir = getattr(config, "workerinput", {}).get("autoheal_rootdir") or config.rootpath
-        self.roots = default_roots(rootdir) + in_app
-        self.patterns: list[Pattern] = compile_patterns(table.get("classify", {}).get("patterns", []))
+        self._in_app = [str((raw.base_dir / p).resolve()) for p in table.get("in_app", [])]
+        self._rootdir = getattr(config, "workerinput", {}).get("autoheal_rootdir") or config.rootpath
+        self._pattern_specs = table.get("classify", {}).get("patterns", [])
+        self._roots: list[str] | None = None
+        self._patterns: list[Pattern] | None = None
         level = _opt(config, "autoheal_level") or table.get("level")
         self.levels = parse_levels(level) if level else ()
         comp = _opt(config, "autoheal_component")
         self.components = parse_components(comp) if comp else ()
         cat = _opt(config, "autoheal_category")
         self.categories = tuple(dict.fromkeys(c.strip() for c in cat.split(",") if c.strip())) if cat else ()
-        self.summary = (
-            RunSummary(run, levels=self.levels, components=self.components, categories=self.categories) if self.is_controller else None
-        )
+        # What the controller's summary needs about tests it did not run itself (xdist workers send theirs).
+        self.meta: dict[str, dict[str, str]] = {}
+        self.states: dict[str, TestState] = {}
+        self.worker_states: dict[str, dict[str, Any]] = {}
         self.known: dict[str, dict[str, Any]] = {}
-        self.marker: InflightMarker | None = None
+        self.started_at: str | None = None
         self.exit_status: int | None = None
         self.usage_error: str | None = None
         self.run_data: dict[str, Any] | None = None
+        self.capture: Capture | None = None
+        self.collector: ReportCollector | None = None
         self.timeout_method = str(_safe_ini(config, "timeout_method") or "")
         self.timeout_default = _safe_ini(config, "timeout")
 
@@ -183,6 +181,24 @@ class AutohealSession:
 
             self._cfg = AutohealConfig(base_dir=self._raw.base_dir, source=str(self._raw.path or "<defaults>"))
         return self._cfg
+
+    @property
+    def roots(self) -> list[str]:
+        """Source roots: frames under them are the project's own (in-app)."""
+        if self._roots is None:
+            from .frames import default_roots
+
+            self._roots = default_roots(self._rootdir) + self._in_app
+        return self._roots
+
+    @property
+    def patterns(self) -> list[Pattern]:
+        """Classification patterns: the configured ones first, then the built-in table (compiled on first use)."""
+        if self._patterns is None:
+            from .classify import compile_patterns
+
+            self._patterns = compile_patterns(self._pattern_specs)
+        return self._patterns
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> AutohealSession:
@@ -208,14 +224,25 @@ class AutohealSession:
             run = dict(workerinput["autoheal_run"])
             report_dir = Path(workerinput["autoheal_dir"])
         else:
-            run = run_context()
+            from .context import run_context
+
+            run = run_context(cwd=config.rootpath)
         session = cls(config, raw, cfg, report_dir.resolve(), run)
         if session.is_controller:
             session._prepare_dir()
         return session
 
     def _prepare_dir(self) -> None:
-        recover_inflight(self.report_dir, self.patterns)
+        import shutil
+
+        from . import store
+        from .context import utcnow
+
+        self.started_at = utcnow()
+        if _has_files(self.report_dir / store.INFLIGHT):
+            from .capture import recover_inflight
+
+            recover_inflight(self.report_dir, self.patterns)
         from .report import publish
 
         publish.archive_previous(self.report_dir, self._cfg)
@@ -224,9 +251,20 @@ class AutohealSession:
         store.records_dir(self.report_dir).mkdir(parents=True, exist_ok=True)
 
     def close(self) -> None:
-        if self.marker is not None:
-            self.marker.close()
-            self.marker = None
+        if self.capture is not None:
+            self.capture.close()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        pm = self.config.pluginmanager
+        # Under xdist the controller runs no test: its workers capture, it summarises.
+        if not pm.has_plugin("dsession"):
+            self.capture = Capture(self)
+            pm.register(self.capture, "autoheal-capture")
+        if self.is_controller and pm.get_plugin("terminalreporter") is None:
+            # Without the terminal reporter there is no list of reports to read at the end: keep one.
+            self.collector = ReportCollector()
+            pm.register(self.collector, "autoheal-reports")
 
     # Selection
 
@@ -241,6 +279,10 @@ class AutohealSession:
             config.workeroutput["autoheal_usage_error"] = str(exc)  # type: ignore[attr-defined]
             config.hook.pytest_deselected(items=list(items))
             items[:] = []
+        try:
+            self._index(items)
+        except Exception as exc:
+            warnings.warn(AutohealWarning(f"could not read the tests' markers: {exc!r}"), stacklevel=1)
 
     def _select(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         selected = list(items)
@@ -267,197 +309,266 @@ class AutohealSession:
             config.hook.pytest_deselected(items=deselected)
             items[:] = selected
 
-    # Capture (on the process that runs the test)
-
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-        try:
-            if self.marker is None:
-                self.marker = InflightMarker(
-                    self.report_dir,
-                    self.worker or f"main-{os.getpid()}",
-                    static={"pid": os.getpid(), "host": os.uname().nodename, "worker": self.worker, "run": self.run},
-                )
-            meta, timeout_marker = _cached_meta(item)
-            limit, method = _timeout(timeout_marker, self.timeout_default, self.timeout_method)
-            self.marker.start_test(item.nodeid, _marker_fields(meta, limit, method), time.time())
-        except Exception as exc:
-            _warn(item, f"could not write the in-flight marker: {exc!r}")
-        try:
-            return (yield)
-        finally:
-            if self.marker is not None:
-                try:
-                    self.marker.clear()
-                except OSError:
-                    pass
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
-        report = yield
-        try:
-            self._capture(item, call, report)
-        except Exception as exc:
-            _warn(item, f"could not write the failure record: {exc!r}")
-        return report
-
-    def _capture(self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
-        if report.passed and report.when != "call":
-            # Passing setup and teardown carry nothing the controller needs.
-            return
-        meta = item_meta(item)
-        state = item.stash.get(TEST_KEY, None)
-        if state is not None:
-            meta.target = state.target or meta.target
-            meta.category = state.category or meta.category
-        info: dict[str, Any] = meta.to_dict()
-        if state is not None and state.metrics:
-            info["metrics"] = _plain(state.metrics)
-        attempt = int(getattr(item, "execution_count", 1) or 1)
-        if report.failed and call.excinfo is not None and not hasattr(report, "wasxfail"):
-            longrepr = _longrepr_text(report)
-            error, facts = error_from_exception(call.excinfo.value, self.roots, longrepr)
-            error.stdout = error.stdout if error.stdout is not None else report.capstdout
-            error.stderr = error.stderr if error.stderr is not None else report.capstderr
-            error.log = error.log if error.log is not None else report.caplog
-            if state is not None:
-                error.extras = {**state.extras, **error.extras}
-                if state.attachments:
-                    error.extras["attachments"] = dict(state.attachments)
-            record = make_test_record(
-                nodeid=item.nodeid,
-                phase=report.when,
-                meta=meta,
-                error=error,
-                facts=facts,
-                run=self.run,
-                patterns=self.patterns,
-                duration=report.duration,
-                outcome="failed" if report.when == "call" else "error",
-                worker=self.worker,
-                reruns=attempt - 1,
-            )
-            record = merge_occurrence(self.report_dir, record, self.known)
-            item.stash.setdefault(TEST_KEY, TestState()).records[record["id"]] = record
-            report.sections.append((LOG_SECTION, log_line(record)))
-            info.update(
-                record_id=record["id"],
-                fingerprint=record["fingerprint"]["hash"],
-                cause=record["classification"]["root_cause"],
-                **{"class": record["classification"]["class"]},
-            )
-        elif report.when == "call" and report.passed and attempt > 1 and state is not None and state.records:
-            # Failed before, passed on a rerun: flaky, not a bug.
-            flaky_ids = []
-            for rec in state.records.values():
-                rec["flaky"] = True
-                rec["test"]["outcome"] = "flaky"
-                rec["test"]["reruns"] = attempt - 1
-                write_record(self.report_dir, rec)
-                flaky_ids.append(rec["id"])
-            info["flaky_ids"] = flaky_ids
-        if info:
-            report.autoheal = info  # JSON-safe: crosses to the xdist controller
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_make_collect_report(self, collector: pytest.Collector) -> Iterator[Any]:
-        report = yield
-        try:
-            call = report.__dict__.get("call")
-            if report.failed and call is not None and call.excinfo is not None:
-                error, facts = error_from_exception(call.excinfo.value, self.roots, _longrepr_text(report))
-                record = make_test_record(
-                    nodeid=report.nodeid or str(collector.path),
-                    phase="collect",
-                    meta=TestMeta(),
-                    error=error,
-                    facts=facts,
-                    run=self.run,
-                    patterns=self.patterns,
-                    duration=None,
-                    outcome="error",
-                    worker=self.worker,
-                )
-                merge_occurrence(self.report_dir, record, self.known)
-                report.autoheal = {
-                    "record_id": record["id"],
-                    "fingerprint": record["fingerprint"]["hash"],
-                    "class": record["classification"]["class"],
-                    "cause": record["classification"]["root_cause"],
-                }
-        except Exception as exc:
-            warnings.warn(AutohealWarning(f"could not record a collection error: {exc!r}"), stacklevel=1)
-        return report
+    def _index(self, items: list[pytest.Item]) -> None:
+        """One pass over the selected tests' markers: what the summary and the in-flight marker need."""
+        meta = self.meta
+        fields = self.capture.fields if self.capture is not None else {}
+        wanted = {*META_FIELDS, "timeout"}
+        for item in items:
+            found: dict[str, Any] | None = None
+            for marker in item.iter_markers():
+                if marker.name in wanted:
+                    if found is None:
+                        found = {}
+                    found.setdefault(marker.name, marker)
+            if found is None:
+                continue
+            values = {k: v for k in META_FIELDS if (v := _marker_arg(found.get(k))) is not None}
+            if values:
+                meta[item.nodeid] = values
+            limit, method = _timeout(found.get("timeout"), self.timeout_default, self.timeout_method)
+            fields[item.nodeid] = _marker_fields(values, limit, method)
 
     # Summary (on the controller)
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.summary is None:
-            return
-        try:
-            if report.when == "???":
-                self._record_crash(report)
-            self.summary.add_report(report)
-        except Exception as exc:
-            warnings.warn(AutohealWarning(f"could not summarise {report.nodeid}: {exc!r}"), stacklevel=1)
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if self.summary is not None and report.failed:
-            try:
-                self.summary.add_collect_report(report)
-            except Exception as exc:
-                warnings.warn(AutohealWarning(f"could not summarise {report.nodeid}: {exc!r}"), stacklevel=1)
-
-    def _record_crash(self, report: pytest.TestReport) -> None:
-        worker = _crashed_worker(report)
-        marker = read_marker(self.report_dir / store.INFLIGHT / f"{worker}.json") if worker else None
-        if not marker or marker.get("nodeid") != report.nodeid:
-            marker = {"nodeid": report.nodeid, "worker": worker, "run": self.run}
-        marker = {**marker, "run": self.run, "signal": None}
-        record = record_from_marker(marker, reason=_longrepr_text(report).strip() or "worker crashed", patterns=self.patterns)
-        if not store.record_path(self.report_dir, record["id"]).exists():
-            write_record(self.report_dir, record)
-        report.autoheal = {
-            **(getattr(report, "autoheal", None) or {}),
-            **{k: marker.get(k) for k in ("level", "component", "category", "target") if marker.get(k)},
-            "record_id": record["id"],
-            "fingerprint": record["fingerprint"]["hash"],
-            "class": record["classification"]["class"],
-            "cause": record["classification"]["root_cause"],
-        }
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.close()
-        if self.summary is None:
+        if not self.is_controller:
+            # Sent with the worker's "finished" event: what the controller cannot see on the reports.
+            out = self.config.workeroutput  # type: ignore[attr-defined]
+            out["autoheal_meta"] = self.meta
+            out["autoheal_states"] = self._plain_states()
             return
         if self.usage_error:
             session.exitstatus = exitstatus = pytest.ExitCode.USAGE_ERROR
         self.exit_status = int(exitstatus)
-        try:
-            recover_inflight(self.report_dir, self.patterns)
-            data = self.run_data = self.summary.write(self.report_dir, self.exit_status)
-            from .report import publish
+        import gc
 
-            publish.publish_session(self.report_dir, data, self._cfg, self.config)
+        # What is built here is acyclic and short-lived; collections it would trigger walk the whole session's heap.
+        gc_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self.run_data = self._finish(session)
         except Exception as exc:
             warnings.warn(AutohealWarning(f"could not write the run summary or report: {exc!r}"), stacklevel=1)
+        finally:
+            if gc_enabled:
+                gc.enable()
+
+    def _finish(self, session: pytest.Session) -> dict[str, Any]:
+        from . import store
+        from .summary import RunSummary
+
+        reports = self._reports()
+        crashed = [r for r in reports if getattr(r, "when", None) == "???"]
+        for report in crashed:
+            self._record_crash(report)
+        if _has_files(self.report_dir / store.INFLIGHT):
+            from .capture import recover_inflight
+
+            recover_inflight(self.report_dir, self.patterns)
+        records = store.load_records([self.report_dir]) if _has_files(store.records_dir(self.report_dir)) else []
+        states = {**self.worker_states, **self._plain_states()}
+        summary = RunSummary(
+            self.run, levels=self.levels, components=self.components, categories=self.categories, started_at=self.started_at
+        )
+        summary.add_reports(reports, self.meta, states)
+        for rec in summary.add_records(records):
+            # Failed, then passed on a rerun: flaky, not a bug.
+            from .record import write_record
+
+            write_record(self.report_dir, rec)
+        _attach_log_sections(reports, records)
+        data = summary.write(self.report_dir, self.exit_status)
+        from .report import publish
+
+        publish.publish_session(self.report_dir, data, self._cfg, self.config, records=records)
+        return data
+
+    def _reports(self) -> list[Any]:
+        """Every test and collection report of the run, as the terminal reporter kept them."""
+        if self.collector is not None:
+            return self.collector.reports
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        stats = getattr(reporter, "stats", None) or {}
+        return [r for reps in stats.values() for r in reps if isinstance(r, (pytest.TestReport, pytest.CollectReport))]
+
+    def _plain_states(self) -> dict[str, dict[str, Any]]:
+        out = {}
+        for nodeid, state in self.states.items():
+            data = {k: v for k in ("target", "category") if (v := getattr(state, k))}
+            if state.metrics:
+                data["metrics"] = _plain(state.metrics)
+            if data:
+                out[nodeid] = data
+        return out
+
+    def _record_crash(self, report: pytest.TestReport) -> None:
+        from . import store
+        from .capture import read_marker, record_from_marker
+        from .record import write_record
+
+        worker = _crashed_worker(report)
+        marker = read_marker(self.report_dir / store.INFLIGHT / f"{worker}.json") if worker else None
+        if not marker or marker.get("nodeid") != report.nodeid:
+            marker = {"nodeid": report.nodeid, "worker": worker, "run": self.run, **self.meta.get(report.nodeid, {})}
+        marker = {**marker, "run": self.run, "signal": None}
+        record = record_from_marker(marker, reason=_longrepr_text(report).strip() or "worker crashed", patterns=self.patterns)
+        if not store.record_path(self.report_dir, record["id"]).exists():
+            write_record(self.report_dir, record)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.summary is None:
+        if not self.is_controller:
             return
         if self.usage_error:
             terminalreporter.write_line(f"ERROR: {self.usage_error}", red=True)
+        if self.run_data is None:
+            return
         try:
-            data = self.run_data if self.run_data is not None else self.summary.to_dict()
+            from . import store
+            from .redact import redact
+            from .summary import terminal_lines
+
             terminalreporter.section("autoheal")
-            for line in terminal_lines(data, self.report_dir):
+            for line in terminal_lines(self.run_data, self.report_dir):
                 terminalreporter.write_line(redact(line))
             health = self.report_dir / store.HEALTH_FILE
             if health.exists():
                 terminalreporter.write_line(f"health report: {health}")
         except Exception as exc:
             terminalreporter.write_line(f"autoheal: could not print the summary: {exc!r}")
+
+
+class Capture:
+    """The hooks of a process that runs tests: the in-flight marker and failure records."""
+
+    def __init__(self, session: AutohealSession) -> None:
+        self.session = session
+        self.marker: InflightMarker | None = None
+        # Per-test marker fields of tests with autoheal or timeout markers; the rest share the default.
+        self.fields: dict[str, str] = {}
+        limit, method = _timeout(None, session.timeout_default, session.timeout_method)
+        self.default_fields = _marker_fields({}, limit, method)
+        self.broken = False
+
+    def _open_marker(self) -> InflightMarker | None:
+        from .capture import InflightMarker
+
+        s = self.session
+        try:
+            self.marker = InflightMarker(
+                s.report_dir,
+                s.worker or f"main-{os.getpid()}",
+                static={"pid": os.getpid(), "host": os.uname().nodename, "worker": s.worker, "run": s.run},
+            )
+        except OSError as exc:
+            self.broken = True
+            warnings.warn(AutohealWarning(f"could not write the in-flight marker: {exc!r}"), stacklevel=1)
+        return self.marker
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        marker = self.marker
+        if marker is None and (self.broken or (marker := self._open_marker()) is None):
+            return
+        try:
+            marker.start_test(nodeid, self.fields.get(nodeid, self.default_fields), time.time())
+        except OSError:
+            pass
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        if self.marker is not None:
+            try:
+                self.marker.clear()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        if self.marker is not None:
+            self.marker.close()
+            self.marker = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_exception_interact(self, node: Any, call: pytest.CallInfo[Any], report: Any) -> None:
+        # pytest calls this for failed phases and collection errors only (not skips, not xfails).
+        if not report.failed or call.excinfo is None:
+            return
+        try:
+            if isinstance(report, pytest.CollectReport):
+                self._collect_error(node, call, report)
+            else:
+                self._test_failure(node, call, report)
+        except Exception as exc:
+            _warn(node, f"could not write the failure record: {exc!r}")
+
+    def _test_failure(self, item: pytest.Item, call: pytest.CallInfo[Any], report: pytest.TestReport) -> None:
+        from .capture import TestMeta, error_from_exception, make_test_record, merge_occurrence
+
+        s = self.session
+        nodeid = item.nodeid
+        meta = TestMeta(**s.meta.get(nodeid, {}))
+        state = s.states.get(nodeid)
+        longrepr = _longrepr_text(report)
+        error, facts = error_from_exception(call.excinfo.value, s.roots, longrepr)  # type: ignore[union-attr]
+        error.stdout = error.stdout if error.stdout is not None else report.capstdout
+        error.stderr = error.stderr if error.stderr is not None else report.capstderr
+        error.log = error.log if error.log is not None else report.caplog
+        if state is not None:
+            meta.target = state.target or meta.target
+            meta.category = state.category or meta.category
+            error.extras = {**state.extras, **error.extras}
+            if state.attachments:
+                error.extras["attachments"] = dict(state.attachments)
+        attempt = int(getattr(item, "execution_count", 1) or 1)
+        record = make_test_record(
+            nodeid=nodeid,
+            phase=report.when,
+            meta=meta,
+            error=error,
+            facts=facts,
+            run=s.run,
+            patterns=s.patterns,
+            duration=report.duration,
+            outcome="failed" if report.when == "call" else "error",
+            worker=s.worker,
+            reruns=attempt - 1,
+        )
+        record = merge_occurrence(s.report_dir, record, s.known)
+        # In one process this is the report the terminal prints; under xdist the controller adds it at the end.
+        report.sections.append((LOG_SECTION, log_line(record)))
+
+    def _collect_error(self, collector: pytest.Collector, call: pytest.CallInfo[Any], report: pytest.CollectReport) -> None:
+        from .capture import TestMeta, error_from_exception, make_test_record, merge_occurrence
+
+        s = self.session
+        error, facts = error_from_exception(call.excinfo.value, s.roots, _longrepr_text(report))  # type: ignore[union-attr]
+        record = make_test_record(
+            nodeid=report.nodeid or str(collector.path),
+            phase="collect",
+            meta=TestMeta(),
+            error=error,
+            facts=facts,
+            run=s.run,
+            patterns=s.patterns,
+            duration=None,
+            outcome="error",
+            worker=s.worker,
+        )
+        merge_occurrence(s.report_dir, record, s.known)
+
+
+class ReportCollector:
+    """Keeps the run's reports when no terminal reporter does (``-p no:terminal``)."""
+
+    def __init__(self) -> None:
+        self.reports: list[Any] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.reports.append(report)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.reports.append(report)
 
 
 class XdistHooks:
@@ -473,35 +584,33 @@ class XdistHooks:
         node.workerinput["autoheal_config_file"] = str(self.session._raw.path) if self.session._raw.data is not None else None
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        message = getattr(node, "workeroutput", {}).get("autoheal_usage_error")
-        if message:
-            self.session.usage_error = message
+        out = getattr(node, "workeroutput", None) or {}
+        if out.get("autoheal_usage_error"):
+            self.session.usage_error = out["autoheal_usage_error"]
+        # Every worker collects every test, so one surviving worker is enough for the markers.
+        for nodeid, values in (out.get("autoheal_meta") or {}).items():
+            self.session.meta.setdefault(nodeid, values)
+        self.session.worker_states.update(out.get("autoheal_states") or {})
 
 
-def item_meta(item: pytest.Item) -> TestMeta:
-    return TestMeta(**_cached_meta(item)[0].__dict__)
+def _attach_log_sections(reports: list[Any], records: list[dict[str, Any]]) -> None:
+    """Under xdist a worker's failure reached the controller before its record existed: add the section now."""
+    failed = [r for r in reports if r.failed and r.when != "???" and not any(name == LOG_SECTION for name, _ in r.sections)]
+    if not failed or not records:
+        return
+    by_phase = {((rec.get("test") or {}).get("nodeid"), (rec.get("test") or {}).get("phase")): rec for rec in records}
+    for report in failed:
+        rec = by_phase.get((report.nodeid, report.when))
+        if rec is not None and rec.get("fingerprint"):
+            report.sections.append((LOG_SECTION, log_line(rec)))
 
 
-_META_MARKERS = ("level", "component", "category", "target", "timeout")
-# Most tests carry none of these markers; they share one entry instead of allocating their own.
-_NO_META: tuple[TestMeta, Any] = (TestMeta(), None)
-
-
-def _cached_meta(item: pytest.Item) -> tuple[TestMeta, Any]:
-    """The markers a record needs, read in one pass over the item's markers (closest first)."""
-    cached = item.stash.get(META_KEY, None)
-    if cached is None:
-        found: dict[str, Any] = {}
-        for marker in item.iter_markers():
-            if marker.name in _META_MARKERS and marker.name not in found:
-                found[marker.name] = marker
-        if found:
-            meta = TestMeta(**{name: _marker_arg(found.get(name)) for name in ("level", "component", "category", "target")})
-            cached = (meta, found.get("timeout"))
-        else:
-            cached = _NO_META
-        item.stash[META_KEY] = cached
-    return cached
+def _has_files(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as it:
+            return any(True for _ in it)
+    except OSError:
+        return False
 
 
 def _marker_value(item: pytest.Item, name: str) -> str | None:
@@ -528,9 +637,9 @@ def _timeout(marker: Any, default: Any, default_method: str) -> tuple[float | No
     return limit, (method or default_method or None)
 
 
-def _marker_fields(meta: TestMeta, limit: float | None, method: str | None) -> str:
-    # Hand-built JSON: this runs once per test and json.dumps of a dict costs more than the rest.
-    parts = [f'"{k}":{encode_basestring(v)}' for k, v in meta.__dict__.items() if v is not None]
+def _marker_fields(meta: dict[str, str], limit: float | None, method: str | None) -> str:
+    # Hand-built JSON, built once per test at collection: the marker is rewritten for every test.
+    parts = [f'"{k}":{encode_basestring(v)}' for k, v in meta.items()]
     parts.append(f'"timeout":{limit!r}' if limit is not None else '"timeout":null')
     parts.append(f'"timeout_method":{encode_basestring(method)}' if method else '"timeout_method":null')
     return ",".join(parts)
@@ -558,11 +667,13 @@ def _longrepr_text(report: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
+    import json
+
     return json.loads(json.dumps(value, default=str))
 
 
-def _warn(item: pytest.Item, message: str) -> None:
+def _warn(node: Any, message: str) -> None:
     try:
-        item.warn(AutohealWarning(message))
+        node.warn(AutohealWarning(message))
     except Exception:
         warnings.warn(AutohealWarning(message), stacklevel=1)

@@ -8,9 +8,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .lazyre import LazyPattern, lazy
+
 REDACTED = "[REDACTED]"
 
-_SECRET_NAME = re.compile(
+_SECRET_NAME = lazy(
     r"(TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE|CREDENTIAL|AUTH|SESSION_?KEY|COOKIE|DSN)",
     re.IGNORECASE,
 )
@@ -18,69 +20,47 @@ _SECRET_NAME = re.compile(
 _MIN_SECRET_LEN = 6
 _BORING_VALUES = {"true", "false", "none", "null", "enabled", "disabled", "github", "bearer"}
 
-# Every pattern below needs one of these words (lower case); text without any skips the pattern pass.
-# Plain substring tests: a regex alternation over a large text is hundreds of times slower.
-_TRIGGER_WORDS = (
-    "private key",
-    "github_pat_",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "akia",
-    "asia",
-    "agpa",
-    "aida",
-    "aroa",
-    "anpa",
-    "anva",
-    "aipa",
-    "aws_",
-    "xox",
-    "sk-",
-    "eyj",
-    "bearer",
-    "token",
-    "basic",
-    "authorization",
-    "api",
-    "password",
-    "passwd",
-    "secret",
-    "://",
-)
-
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+# Each pattern runs only when the text holds one of its trigger words (lower case): plain
+# substring tests are far cheaper than a regex pass (or an alternation of the words) over
+# a large text, and most text holds none of them.
+_PATTERNS: list[tuple[LazyPattern, str, tuple[str, ...]]] = [
     (
-        re.compile(
+        lazy(
             r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[^\"]*?"
             r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|(?=\")|\Z)",
             re.DOTALL,
         ),
         "[REDACTED:private-key]",
+        ("private key",),
     ),
-    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"), "[REDACTED:github-token]"),
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), "[REDACTED:github-token]"),
-    (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"), "[REDACTED:aws-key]"),
+    (lazy(r"\bgithub_pat_[A-Za-z0-9_]{20,}"), "[REDACTED:github-token]", ("github_pat_",)),
+    (lazy(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), "[REDACTED:github-token]", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
     (
-        re.compile(r"(?i)(aws_secret_access_key|aws_session_token)(\s*[=:]\s*[\"']?)[A-Za-z0-9/+=]{20,}"),
+        lazy(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"),
+        "[REDACTED:aws-key]",
+        ("akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa"),
+    ),
+    (
+        lazy(r"(?i)(aws_secret_access_key|aws_session_token)(\s*[=:]\s*[\"']?)[A-Za-z0-9/+=]{20,}"),
         r"\1\2[REDACTED:aws-secret]",
+        ("aws_",),
     ),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "[REDACTED:slack-token]"),
-    (re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"), "[REDACTED:api-key]"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), "[REDACTED:jwt]"),
+    (lazy(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "[REDACTED:slack-token]", ("xox",)),
+    (lazy(r"\bsk-[A-Za-z0-9_-]{20,}"), "[REDACTED:api-key]", ("sk-",)),
+    (lazy(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), "[REDACTED:jwt]", ("eyj",)),
     (
-        re.compile(r"(?i)\b(bearer|token|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}"),
+        lazy(r"(?i)\b(bearer|token|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}"),
         r"\1\2[REDACTED:credential]",
+        ("bearer", "token", "basic"),
     ),
     (
-        re.compile(
+        lazy(
             r"(?i)\b(authorization|x-api-key|api[_-]?key|access[_-]?token|password|passwd|secret)(\"?\s*[:=]\s*\"?)([^\s\"',;&]{4,})"
         ),
         r"\1\2[REDACTED:credential]",
+        ("authorization", "api", "token", "password", "passwd", "secret"),
     ),
-    (re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+):([^\s@/]+)@"), r"\1:[REDACTED:password]@"),
+    (lazy(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+):([^\s@/]+)@"), r"\1:[REDACTED:password]@", ("://",)),
 ]
 
 
@@ -107,10 +87,9 @@ class Redactor:
             if secret in value:
                 value = value.replace(secret, f"[REDACTED:{self._names.get(secret, 'secret')}]")
         low = value.lower()
-        if not any(word in low for word in _TRIGGER_WORDS):
-            return value
-        for pattern, replacement in _PATTERNS:
-            value = pattern.sub(replacement, value)
+        for pattern, replacement, triggers in _PATTERNS:
+            if any(word in low for word in triggers):
+                value = pattern.sub(replacement, value)
         return value
 
     def data(self, value: Any) -> Any:
@@ -128,10 +107,20 @@ _default: Redactor | None = None
 _default_env_key: int | None = None
 
 
+_secret_names: dict[str, bool] = {}
+
+
+def _is_secret_name(name: str) -> bool:
+    known = _secret_names.get(name)
+    if known is None:
+        known = _secret_names[name] = bool(_SECRET_NAME.search(name))
+    return known
+
+
 def _current() -> Redactor:
     global _default, _default_env_key
     # Rebuild when the environment changed (tests and reporters set secrets at run time).
-    key = hash(frozenset((k, v) for k, v in os.environ.items() if _SECRET_NAME.search(k)))
+    key = hash(frozenset((k, v) for k, v in os.environ.items() if _is_secret_name(k)))
     if _default is None or key != _default_env_key:
         _default = Redactor()
         _default_env_key = key

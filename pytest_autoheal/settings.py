@@ -6,10 +6,8 @@ itself is validated by :mod:`pytest_autoheal.config`.
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 LEVELS = ("smoke", "comprehensive", "stress", "browser")
 LEVEL_CHOICES = (*LEVELS, "all")
@@ -51,8 +49,7 @@ def parse_components(value: str) -> tuple[str, ...]:
     return chosen
 
 
-@dataclass
-class RawConfig:
+class RawConfig(NamedTuple):
     """The ``[tool.autoheal]`` table as read, before validation."""
 
     data: dict[str, Any] | None
@@ -78,6 +75,8 @@ def read_config(rootdir: Path | str, explicit: str | None = None) -> RawConfig:
     path = find_config_file(rootdir, explicit)
     if path is None:
         return RawConfig(None, None, "tool.autoheal", rootdir)
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -1,12 +1,13 @@
 """The run summary: ``<dir>/run.json`` and the terminal's failure clusters.
 
-Built on the controller from the reports it receives (each carries the ``autoheal`` dict the
-worker attached), so it is the same with and without xdist.
+Built once, on the controller at the end of the session, from the reports pytest kept, the
+tests' markers (sent by xdist workers with their results) and the records on disk, so it is
+the same with and without xdist.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,77 +20,108 @@ RUN_SCHEMA = "autoheal.run/v1"
 
 class RunSummary:
     def __init__(
-        self, run: Mapping[str, Any], *, levels: Iterable[str] = (), components: Iterable[str] = (), categories: Iterable[str] = ()
+        self,
+        run: Mapping[str, Any],
+        *,
+        levels: Iterable[str] = (),
+        components: Iterable[str] = (),
+        categories: Iterable[str] = (),
+        started_at: str | None = None,
     ):
         self.run = dict(run)
-        self.started_at = utcnow()
+        self.started_at = started_at or utcnow()
         self.filters = {"levels": list(levels), "components": list(components), "categories": list(categories)}
         self.tests: dict[str, dict[str, Any]] = {}
         self.records: dict[str, dict[str, Any]] = {}
         self.metrics: dict[str, dict[str, Any]] = {}
         self.collect_errors: list[str] = []
 
-    def add_report(self, report: Any) -> None:
-        meta: dict[str, Any] = getattr(report, "autoheal", None) or {}
-        nodeid = report.nodeid
-        entry = self.tests.get(nodeid)
-        if entry is None:
-            entry = self.tests[nodeid] = {
-                "nodeid": nodeid,
-                "outcome": None,
-                "duration": 0.0,
-                "attempts": 0,
-                "level": meta.get("level"),
-                "component": meta.get("component"),
-                "category": meta.get("category"),
-                "target": meta.get("target"),
-                "record_ids": [],
-                "phases": {},
-            }
-        elif meta:
-            for k in ("level", "component", "category", "target"):
-                if meta.get(k) and not entry[k]:
-                    entry[k] = meta[k]
-        entry["duration"] += getattr(report, "duration", 0.0) or 0.0
-        if report.when != "call" and report.passed:
-            return
-        outcome = _outcome(report)
-        if outcome == "rerun":
-            entry["attempts"] += 1
-            entry["reran"] = True
-        elif outcome is not None:
-            entry["phases"][report.when] = outcome
-            if report.when in ("call", "???"):
+    def add_reports(
+        self, reports: Iterable[Any], meta: Mapping[str, Mapping[str, Any]] = {}, states: Mapping[str, Mapping[str, Any]] = {}
+    ) -> None:
+        """The outcome of every test from its reports (any order); ``meta`` from its markers, ``states`` set at run time."""
+        tests = self.tests
+        passed_calls: dict[str, int] = {}
+        odd: list[Any] = []
+        # Runs once per report at session end. A plainly passing test takes the short path; any
+        # other report (failure, skip, xfail, rerun, crash, collection error) is looked at below.
+        for report in reports:
+            nodeid = report.nodeid
+            entry = tests.get(nodeid)
+            if entry is None:
+                entry = tests[nodeid] = _new_entry(nodeid, meta.get(nodeid) if meta else None)
+            entry["duration"] += getattr(report, "duration", 0.0) or 0.0
+            if report.outcome == "passed" and not hasattr(report, "wasxfail"):
+                if report.when == "call":
+                    passed_calls[nodeid] = passed_calls.get(nodeid, 0) + 1
+                continue
+            odd.append(report)
+        for report in odd:
+            entry = tests[report.nodeid]
+            when = report.when
+            if when == "collect":
+                if not report.failed:
+                    continue
+                self.collect_errors.append(report.nodeid)
+            outcome = _outcome(report)
+            if outcome == "rerun":
                 entry["attempts"] += 1
-        entry["outcome"] = _final(entry)
-        if not meta:
-            return
-        rid = meta.get("record_id")
-        if rid:
-            if rid not in entry["record_ids"]:
-                entry["record_ids"].append(rid)
-            self.records[rid] = {
-                "id": rid,
-                "nodeid": nodeid,
-                "fingerprint": meta.get("fingerprint"),
-                "class": meta.get("class"),
-                "cause": meta.get("cause"),
-                "flaky": bool(meta.get("flaky")),
-                "component": entry.get("component"),
-                "category": entry.get("category"),
-            }
-        if meta.get("flaky_ids"):
-            for fid in meta["flaky_ids"]:
-                if fid in self.records:
-                    self.records[fid]["flaky"] = True
-        if meta.get("metrics"):
-            self.metrics[nodeid] = meta["metrics"]
+                entry["reran"] = True
+            elif outcome is not None:
+                _phases(entry)[when] = outcome
+                if when in ("call", "???"):
+                    entry["attempts"] += 1
+        for nodeid, n in passed_calls.items():
+            entry = tests[nodeid]
+            entry["attempts"] += n
+            if entry["phases"] is None and not entry["reran"]:
+                entry["outcome"] = "passed"
+            else:
+                _phases(entry).setdefault("call", "passed")
+        for entry in tests.values():
+            if entry["outcome"] is None:
+                entry["outcome"] = _final(entry)
+        for nodeid, state in states.items():
+            entry = tests.get(nodeid)
+            if entry is None:
+                continue
+            entry["target"] = state.get("target") or entry["target"]
+            entry["category"] = state.get("category") or entry["category"]
+            if state.get("metrics"):
+                self.metrics[nodeid] = state["metrics"]
 
-    def add_collect_report(self, report: Any) -> None:
-        if not report.failed:
-            return
-        self.collect_errors.append(report.nodeid)
-        self.add_report(report)
+    def add_records(self, records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Link the run's failure records to their tests; returns the records that just became flaky."""
+        now_flaky = []
+        for rec in records:
+            if rec.get("source", "pytest") not in ("pytest", "controller"):
+                continue
+            test = rec.get("test") or {}
+            nodeid = str(test.get("nodeid") or "?")
+            entry = self.tests.get(nodeid)
+            if entry is not None:
+                ids = entry["record_ids"] = entry["record_ids"] or []
+                if rec["id"] not in ids:
+                    ids.append(rec["id"])
+                for key in ("level", "component", "category", "target"):
+                    entry[key] = entry[key] or test.get(key)
+                if entry["outcome"] == "flaky" and not rec.get("flaky"):
+                    rec["flaky"] = True
+                    test["outcome"] = "flaky"
+                    test["reruns"] = max(int(test.get("reruns") or 0), entry["attempts"] - 1)
+                    now_flaky.append(rec)
+            cls = rec.get("classification") or {}
+            self.records[rec["id"]] = {
+                "id": rec["id"],
+                "nodeid": nodeid,
+                "fingerprint": (rec.get("fingerprint") or {}).get("hash"),
+                "class": cls.get("class"),
+                "cause": cls.get("root_cause"),
+                "flaky": bool(rec.get("flaky")),
+                "component": entry["component"] if entry else test.get("component"),
+                "category": entry["category"] if entry else test.get("category"),
+            }
+        return now_flaky
 
     def clusters(self) -> list[dict[str, Any]]:
         groups: dict[str, dict[str, Any]] = {}
@@ -105,13 +137,9 @@ class RunSummary:
         return sorted(groups.values(), key=lambda g: (-g["count"], g["fingerprint"]))
 
     def to_dict(self, exit_status: int | None = None) -> dict[str, Any]:
-        counts: Counter[str] = Counter()
-        by: dict[str, dict[str, Counter[str]]] = {k: defaultdict(Counter) for k in ("component", "category", "level")}
-        for t in self.tests.values():
-            outcome = t["outcome"] or "unknown"
-            counts[outcome] += 1
-            for key in by:
-                by[key][t.get(key) or "none"][outcome] += 1
+        tests = sorted(self.tests.values(), key=lambda t: t["nodeid"])
+        counts = Counter(t["outcome"] or "unknown" for t in tests)
+        by = {key: _count_by(tests, key) for key in ("component", "category", "level")}
         by_class = Counter(r.get("class") or "unknown" for r in self.records.values() if not r.get("flaky"))
         return {
             "schema": RUN_SCHEMA,
@@ -121,16 +149,16 @@ class RunSummary:
             "exit_status": exit_status,
             "filters": self.filters,
             "counts": dict(counts),
-            "total": len(self.tests),
-            "by_component": {k: dict(v) for k, v in by["component"].items()},
-            "by_category": {k: dict(v) for k, v in by["category"].items()},
-            "by_level": {k: dict(v) for k, v in by["level"].items()},
+            "total": len(tests),
+            "by_component": by["component"],
+            "by_category": by["category"],
+            "by_level": by["level"],
             "by_class": dict(by_class),
             "record_ids": sorted(self.records),
             "clusters": self.clusters(),
             "collect_errors": self.collect_errors,
             "metrics": self.metrics,
-            "tests": [_test_entry(t) for t in sorted(self.tests.values(), key=lambda t: t["nodeid"])],
+            "tests": [_test_entry(t) for t in tests],
         }
 
     def write(self, report_dir: Path, exit_status: int | None = None) -> dict[str, Any]:
@@ -140,15 +168,48 @@ class RunSummary:
         return data
 
 
+_ENTRY: dict[str, Any] = dict.fromkeys(("nodeid", "outcome", "level", "component", "category", "target", "record_ids", "phases"))
+_ENTRY.update(duration=0.0, attempts=0, reran=False)
+
+
+def _new_entry(nodeid: str, meta: Mapping[str, Any] | None) -> dict[str, Any]:
+    entry = _ENTRY.copy()
+    entry["nodeid"] = nodeid
+    if meta:
+        entry.update(meta)
+    return entry
+
+
+def _phases(entry: dict[str, Any]) -> dict[str, str]:
+    phases = entry["phases"]
+    if phases is None:
+        phases = entry["phases"] = {}
+    return phases
+
+
 def _test_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in entry.items() if k != "phases" and v not in (None, [], False)}
-    out["outcome"] = entry["outcome"]
-    out["duration"] = round(entry["duration"], 6)
+    out = {"nodeid": entry["nodeid"], "outcome": entry["outcome"], "duration": round(entry["duration"], 6)}
+    for key in ("level", "component", "category", "target"):
+        if entry[key] is not None:
+            out[key] = entry[key]
+    if entry["record_ids"]:
+        out["record_ids"] = entry["record_ids"]
+    if entry["attempts"] != 1:
+        out["attempts"] = entry["attempts"]
+    if entry.get("reran"):
+        out["reran"] = True
+    return out
+
+
+def _count_by(tests: Iterable[Mapping[str, Any]], key: str) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for (value, outcome), n in Counter((t[key] or "none", t["outcome"] or "unknown") for t in tests).items():
+        out.setdefault(value, {})[outcome] = n
     return out
 
 
 def _final(entry: Mapping[str, Any]) -> str | None:
-    phases = entry.get("phases", {})
+    phases = entry.get("phases") or {}
     if "???" in phases:
         return "crashed"
     setup, call, teardown = phases.get("setup"), phases.get("call"), phases.get("collect", phases.get("teardown"))

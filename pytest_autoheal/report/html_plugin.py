@@ -23,9 +23,10 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 
 class HtmlReportHooks:
-    def __init__(self, config: pytest.Config, report_dir: Path) -> None:
+    def __init__(self, config: pytest.Config, session: Any) -> None:
         self.config = config
-        self.report_dir = report_dir
+        self.session = session
+        self.report_dir = session.report_dir
 
     def _html_dir(self) -> Path:
         htmlpath = getattr(self.config.option, "htmlpath", None) or "report.html"
@@ -44,25 +45,25 @@ class HtmlReportHooks:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
         report = yield
         try:
-            self._add_extras(item, report)
+            self._add_extras(item, call, report)
         except Exception as exc:
             from ..plugin import AutohealWarning
 
             item.warn(AutohealWarning(f"could not add the failure record to the HTML report: {exc!r}"))
         return report
 
-    def _add_extras(self, item: pytest.Item, report: pytest.TestReport) -> None:
-        if not report.failed:
+    def _add_extras(self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
+        if not report.failed or call.excinfo is None or hasattr(report, "wasxfail"):
             return
         from pytest_html import extras
 
-        from ..plugin import TEST_KEY
+        from ..record import record_id
 
         added = list(getattr(report, "extras", None) or [])
-        record_id = (getattr(report, "autoheal", None) or {}).get("record_id")
-        if record_id:
-            added.append(extras.url(self._href(store.record_path(self.report_dir, record_id)), name=f"autoheal record {record_id}"))
-        state = item.stash.get(TEST_KEY, None)
+        # The record is written right after this report is logged; its id is known already.
+        rid = record_id(str(self.session.run.get("id", "")), item.nodeid, report.when)
+        added.append(extras.url(self._href(store.record_path(self.report_dir, rid)), name=f"autoheal record {rid}"))
+        state = self.session.states.get(item.nodeid)
         for name, value in (state.attachments if state is not None else {}).items():
             path = Path(value)
             kind = IMAGE_EXTRAS.get(path.suffix.lower())
@@ -79,9 +80,8 @@ class HtmlReportHooks:
         prefix.append(f'<p class="autoheal">Health report and failure clusters: <a href="{href}">{html.escape(health.name)}</a></p>')
 
 
-def register(config: pytest.Config, report_dir: Path) -> None:
-    """Called from the plugin's ``pytest_configure`` when pytest-html is active."""
-    # pytest-html is loaded in every run where it is installed; it writes a report only with --html.
+def register(config: pytest.Config, session: Any) -> None:
+    """Called from the plugin's ``pytest_configure`` when pytest-html is active and writes a report (``--html``)."""
     if not getattr(config.option, "htmlpath", None):
         return
-    config.pluginmanager.register(HtmlReportHooks(config, report_dir), "autoheal-html")
+    config.pluginmanager.register(HtmlReportHooks(config, session), "autoheal-html")

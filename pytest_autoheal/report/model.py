@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,17 +59,26 @@ class Inputs:
     problems: list[str] = field(default_factory=list)
 
 
-def load_inputs(dirs: Sequence[Path | str]) -> Inputs:
+def load_inputs(
+    dirs: Sequence[Path | str], *, records: Sequence[Mapping[str, Any]] | None = None, runs: Sequence[dict[str, Any]] | None = None
+) -> Inputs:
+    """Records, run summaries and heal state of report directories (shards).
+
+    ``records`` and ``runs``, when given, are used instead of reading those files (the
+    session that just wrote them has them in memory).
+    """
     paths = [Path(d) for d in dirs]
     inputs = Inputs(dirs=paths)
-    for rec in store.load_records(paths, errors=inputs.problems):
+    for rec in store.load_records(paths, errors=inputs.problems) if records is None else records:
         try:
             inputs.records.append(normalize_record(rec))
         except (TypeError, ValueError, AttributeError) as exc:
             inputs.problems.append(f"record {str(rec.get('id'))[:40]}: {exc}")
+    if runs is not None:
+        inputs.runs.extend(runs)
     for d in paths:
         run_file = d / store.RUN_FILE
-        if run_file.exists():
+        if runs is None and run_file.exists():
             try:
                 data = store.read_json(run_file)
                 if isinstance(data, dict):
@@ -152,6 +160,9 @@ def normalize_record(rec: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+_TEST_TEXT_KEYS = ("level", "component", "category", "target", "outcome")
+
+
 def merge_runs(runs: Sequence[Mapping[str, Any]], records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """One run view from shards and runs: tests by node id (latest run wins), counts recomputed."""
     tests: dict[str, dict[str, Any]] = {}
@@ -163,15 +174,19 @@ def merge_runs(runs: Sequence[Mapping[str, Any]], records: Sequence[Mapping[str,
         info = dict(run.get("run") or {})
         if info.get("id"):
             run_infos.setdefault(str(info["id"]), info)
+        run_id = info.get("id")
         for t in run.get("tests") or []:
             if isinstance(t, dict) and t.get("nodeid"):
-                clean = {
-                    k: (str(v) if v is not None else None)
-                    for k, v in t.items()
-                    if k in ("level", "component", "category", "target", "outcome")
-                }
-                ids = t.get("record_ids") if isinstance(t.get("record_ids"), list) else []
-                tests[str(t["nodeid"])] = {**t, **clean, "nodeid": str(t["nodeid"]), "record_ids": ids, "run_id": info.get("id")}
+                entry = dict(t)
+                for k in _TEST_TEXT_KEYS:
+                    v = entry.get(k)
+                    if v is not None and type(v) is not str:
+                        entry[k] = str(v)
+                nodeid = entry["nodeid"] = str(entry["nodeid"])
+                if not isinstance(entry.get("record_ids"), list):
+                    entry["record_ids"] = []
+                entry["run_id"] = run_id
+                tests[nodeid] = entry
         if isinstance(run.get("metrics"), Mapping):
             metrics.update({str(k): v for k, v in run["metrics"].items()})
     for rec in records:
@@ -475,7 +490,7 @@ def seed_metrics(
         if hours is not None:
             durations.append(hours)
     if durations:
-        value = f"{_duration(statistics.median(durations))} median"
+        value = f"{_duration(_median(durations))} median"
         out.append(_metric("time_to_fix", "Time to fix", value, f"longest {_duration(max(durations))}, over {len(durations)} fixed issues"))
     else:
         out.append(_metric("time_to_fix", "Time to fix", None, "no issue fixed yet"))
@@ -550,7 +565,7 @@ def build(
     inputs = inputs or load_inputs(dirs)
     record_dirs = _record_dirs(inputs.dirs)
     merged = merge_runs(inputs.runs, inputs.records)
-    current = current_entries(inputs)
+    current = current_entries(inputs, merged=merged)
     known = {h["run_id"] for h in history_runs}
     trend_runs = [*history_runs, *(e for e in current if e["run_id"] not in known)]
     trend_runs.sort(key=lambda e: str(e.get("finished_at") or ""))
@@ -579,8 +594,12 @@ def build(
     }
 
 
-def current_entries(inputs: Inputs) -> list[dict[str, Any]]:
-    """History entries for the runs in the directories themselves (a shard's run merges into one)."""
+def current_entries(inputs: Inputs, *, merged: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """History entries for the runs in the directories themselves (a shard's run merges into one).
+
+    ``merged`` is ``merge_runs(inputs.runs, inputs.records)`` when the caller has it: with one
+    run in the inputs it is that run's view, and is not computed again.
+    """
     by_run: dict[str, dict[str, Any]] = {}
     recs_by_run: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     reported: list[Mapping[str, Any]] = []
@@ -604,17 +623,20 @@ def current_entries(inputs: Inputs) -> list[dict[str, Any]]:
         # Records of a session that died before writing run.json still count as a run.
         runs_by_id.setdefault(run_id, [])
     for run_id, shards in runs_by_id.items():
-        merged = merge_runs(shards, recs_by_run.get(run_id, []))
-        first_record = recs_by_run[run_id][0] if recs_by_run.get(run_id) else {}
+        recs = recs_by_run.get(run_id, [])
+        # One run holding every run file and record of the inputs: the caller's view is this run's.
+        whole = len(runs_by_id) == 1 and len(shards) == len(inputs.runs) and len(recs) == len(inputs.records)
+        view = merged if merged is not None and whole else merge_runs(shards, recs)
+        first_record = recs[0] if recs else {}
         combined = {
             "run": next((s.get("run") for s in shards), None) or first_record.get("run") or {"id": run_id},
-            "counts": merged["counts"],
-            "total": merged["total"],
-            "started_at": merged["started_at"],
-            "finished_at": merged["finished_at"],
-            "exit_status": merged["exit_status"],
+            "counts": view["counts"],
+            "total": view["total"],
+            "started_at": view["started_at"],
+            "finished_at": view["finished_at"],
+            "exit_status": view["exit_status"],
         }
-        by_run[run_id] = run_entry(combined, recs_by_run.get(run_id, []))
+        by_run[run_id] = run_entry(combined, recs)
     return list(by_run.values())
 
 
@@ -629,3 +651,9 @@ def _record_dirs(dirs: Sequence[Path]) -> dict[str, Path]:
             if name.endswith(".json") and not name.startswith("."):
                 found[name[:-5]] = d
     return found
+
+
+def _median(values: Sequence[float]) -> float:
+    import statistics
+
+    return statistics.median(values)

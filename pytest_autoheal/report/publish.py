@@ -6,14 +6,20 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import store
-from . import github, model, render
-from .history import History, HistoryWarning, history_path, run_entry
+
+if TYPE_CHECKING:
+    from . import model
+    from .history import History
+
+# The report's modules (model, render, history, github) load when a session publishes, not at start-up.
 
 
 def open_history(report_dir: Path, cfg: Any) -> History:
+    from .history import History, history_path
+
     max_runs = getattr(getattr(cfg, "report", None), "history_max_runs", 200)
     return History(history_path(report_dir, cfg), max_runs=max_runs)
 
@@ -30,6 +36,9 @@ def archive_previous(report_dir: Path, cfg: Any) -> None:
         return
     if _published(report_dir):
         return
+    from . import model
+    from .history import HistoryWarning
+
     inputs = model.load_inputs([report_dir])
     if not inputs.runs and not inputs.records:
         return
@@ -52,12 +61,19 @@ def _published(report_dir: Path) -> bool:
         return False
 
 
-def publish_session(report_dir: Path, run: dict[str, Any], cfg: Any, config: Any = None) -> Path | None:
-    """Write the health report (and CI summaries) for the run that just ended."""
+def publish_session(
+    report_dir: Path, run: dict[str, Any], cfg: Any, config: Any = None, *, records: list[dict[str, Any]] | None = None
+) -> Path | None:
+    """Write the health report (and CI summaries) for the run that just ended.
+
+    ``run`` is the run summary just written and ``records`` the records just read, when the
+    caller has them: neither is read back from disk.
+    """
+    from . import github, model, render
+    from .history import run_entry
+
     report_dir = Path(report_dir)
-    inputs = model.load_inputs([report_dir])
-    if not inputs.runs:
-        inputs.runs = [run]
+    inputs = model.load_inputs([report_dir], records=records, runs=[run])
     history = open_history(report_dir, cfg)
     for note in _start_notes.pop(report_dir, []):
         history.note(note)
@@ -72,6 +88,8 @@ def publish_session(report_dir: Path, run: dict[str, Any], cfg: Any, config: Any
 
 
 def publish_github(context: dict[str, Any], inputs: model.Inputs, out: Path, config: Any = None) -> None:
+    from . import github
+
     github.write_step_summary(context, out)
     latest: dict[str, dict[str, Any]] = {}
     for rec in inputs.records:
