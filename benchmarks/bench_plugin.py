@@ -9,6 +9,7 @@ Cost per failure: 1,000 failing tests (each writes a record) minus the same run 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -31,15 +32,23 @@ def write_suite(folder: Path, n: int, failing: bool) -> None:
     (folder / "pytest.ini").write_text("[pytest]\n")
 
 
+# Both sides run with bytecode caching on, as pytest runs for users; a set PYTHONDONTWRITEBYTECODE
+# would make every run recompile whichever side's modules changed last.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run(folder: Path, plugin: bool) -> float:
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:randomly", "--tb=no"]
     args += ["-p", "autoheal", f"--autoheal-dir={folder / 'reports'}"] if plugin else ["-p", "no:autoheal"]
     started = time.perf_counter()
-    subprocess.run(args, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(args, cwd=folder, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     return time.perf_counter() - started
 
 
 def measure(folder: Path, repeat: int) -> tuple[float, float]:
+    # One warm-up run of each side (bytecode and template caches), not counted.
+    run(folder, plugin=False)
+    run(folder, plugin=True)
     on, off = [], []
     for _ in range(repeat):
         off.append(run(folder, plugin=False))

@@ -20,9 +20,10 @@ import pytest
 from .settings import COMPONENTS, DEFAULT_REPORT_DIR, LEVEL_CHOICES, ConfigError, RawConfig, parse_components, parse_levels, read_config
 
 if TYPE_CHECKING:
-    from .capture import InflightMarker, TestState
+    from .capture import TestState
     from .classify import Pattern
     from .config import AutohealConfig
+    from .inflight import InflightMarker
 
 LEVEL_HELP = f"levels to run: {', '.join(LEVEL_CHOICES)} (comma list; comprehensive includes smoke)"
 CATEGORY_HELP = "only tests of these categories (comma list), e.g. MCP tool categories such as pdf_tools"
@@ -316,11 +317,15 @@ class AutohealSession:
         wanted = {*META_FIELDS, "timeout"}
         for item in items:
             found: dict[str, Any] | None = None
-            for marker in item.iter_markers():
-                if marker.name in wanted:
-                    if found is None:
-                        found = {}
-                    found.setdefault(marker.name, marker)
+            # item.iter_markers(), closest node first, without its generator chain (this runs per test).
+            node: Any = item
+            while node is not None:
+                for marker in node.own_markers:
+                    if marker.name in wanted:
+                        if found is None:
+                            found = {}
+                        found.setdefault(marker.name, marker)
+                node = node.parent
             if found is None:
                 continue
             values = {k: v for k in META_FIELDS if (v := _marker_arg(found.get(k))) is not None}
@@ -345,16 +350,15 @@ class AutohealSession:
         self.exit_status = int(exitstatus)
         import gc
 
-        # What is built here is acyclic and short-lived; collections it would trigger walk the whole session's heap.
-        gc_enabled = gc.isenabled()
-        gc.disable()
+        # The summary allocates a lot, briefly. Frozen, the session's heap (items, reports, fixtures)
+        # is left out of the collections those allocations trigger; it is unfrozen, as it was, below.
+        gc.freeze()
         try:
             self.run_data = self._finish(session)
         except Exception as exc:
             warnings.warn(AutohealWarning(f"could not write the run summary or report: {exc!r}"), stacklevel=1)
         finally:
-            if gc_enabled:
-                gc.enable()
+            gc.unfreeze()
 
     def _finish(self, session: pytest.Session) -> dict[str, Any]:
         from . import store
@@ -392,7 +396,14 @@ class AutohealSession:
             return self.collector.reports
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         stats = getattr(reporter, "stats", None) or {}
-        return [r for reps in stats.values() for r in reps if isinstance(r, (pytest.TestReport, pytest.CollectReport))]
+        reports: list[Any] = []
+        for key, reps in stats.items():
+            if key in ("", "passed"):
+                # Passing phases: test reports only, and most of the run's reports.
+                reports += reps
+            elif key not in ("warnings", "deselected"):
+                reports += [r for r in reps if isinstance(r, (pytest.TestReport, pytest.CollectReport))]
+        return reports
 
     def _plain_states(self) -> dict[str, dict[str, Any]]:
         out = {}
@@ -453,7 +464,7 @@ class Capture:
         self.broken = False
 
     def _open_marker(self) -> InflightMarker | None:
-        from .capture import InflightMarker
+        from .inflight import InflightMarker
 
         s = self.session
         try:
@@ -595,8 +606,10 @@ class XdistHooks:
 
 def _attach_log_sections(reports: list[Any], records: list[dict[str, Any]]) -> None:
     """Under xdist a worker's failure reached the controller before its record existed: add the section now."""
+    if not records:
+        return
     failed = [r for r in reports if r.failed and r.when != "???" and not any(name == LOG_SECTION for name, _ in r.sections)]
-    if not failed or not records:
+    if not failed:
         return
     by_phase = {((rec.get("test") or {}).get("nodeid"), (rec.get("test") or {}).get("phase")): rec for rec in records}
     for report in failed:

@@ -137,19 +137,20 @@ class History:
     def append(self, entry: Mapping[str, Any], *, rebuild_from: Iterable[Mapping[str, Any]] = ()) -> bool:
         """Add one run (ignored when its run id is already there); True when it was new."""
         entry = redact_data(dict(entry))
-        known = {e["run_id"] for e in self._read_log()}
-        new = entry["run_id"] not in known
+        logged = self._read_log()
+        new = entry["run_id"] not in {e["run_id"] for e in logged}
         if new:
             self._append_log(entry)
+            logged.append(entry)
         try:
             with self._connect() as db:
-                self._catch_up(db, [*self._read_log(), *rebuild_from])
+                self._catch_up(db, [*logged, *rebuild_from])
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
             self.locked = True
             self._note(f"history database {self.path} is locked by another process ({exc}); kept the run in {self.log_path}")
-        self._trim_log()
+        self._trim_log(logged)
         return new
 
     def runs(self, *, extra: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
@@ -180,6 +181,8 @@ class History:
         for attempt in range(2):
             db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT)
             try:
+                # The database is an index of the log (written with fsync), rebuilt from it when lost.
+                db.execute("PRAGMA synchronous = OFF")
                 row = db.execute("PRAGMA quick_check").fetchone()
                 if row is None or row[0] != "ok":
                     raise sqlite3.DatabaseError(f"integrity check failed: {row and row[0]}")
@@ -316,8 +319,7 @@ class History:
             fh.flush()
             os.fsync(fh.fileno())
 
-    def _trim_log(self) -> None:
-        entries = self._read_log()
+    def _trim_log(self, entries: list[dict[str, Any]]) -> None:
         # Trimmed in batches so the log is rewritten rarely.
         if len(entries) <= self.max_runs * 2:
             return
