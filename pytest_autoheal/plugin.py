@@ -255,6 +255,10 @@ class AutohealSession:
         if self.capture is not None:
             self.capture.close()
 
+    def pytest_unconfigure(self) -> None:
+        # pytest collects garbage several times while it shuts down: leave it less to walk.
+        self.meta, self.states, self.worker_states, self.known = {}, {}, {}, {}
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         pm = self.config.pluginmanager
@@ -354,7 +358,9 @@ class AutohealSession:
         # is left out of the collections those allocations trigger; it is unfrozen, as it was, below.
         gc.freeze()
         try:
-            self.run_data = self._finish(session)
+            data = self._finish(session)
+            # The terminal summary needs only these; the per-test list is not kept alive.
+            self.run_data = {k: data.get(k) for k in ("run", "counts", "record_ids", "clusters")}
         except Exception as exc:
             warnings.warn(AutohealWarning(f"could not write the run summary or report: {exc!r}"), stacklevel=1)
         finally:
@@ -365,9 +371,9 @@ class AutohealSession:
         from .summary import RunSummary
 
         reports = self._reports()
-        crashed = [r for r in reports if getattr(r, "when", None) == "???"]
-        for report in crashed:
-            self._record_crash(report)
+        for report in reports:
+            if report.outcome == "failed" and report.when == "???":
+                self._record_crash(report)
         if _has_files(self.report_dir / store.INFLIGHT):
             from .capture import recover_inflight
 

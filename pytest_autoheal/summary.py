@@ -31,7 +31,10 @@ class RunSummary:
         self.run = dict(run)
         self.started_at = started_at or utcnow()
         self.filters = {"levels": list(levels), "components": list(components), "categories": list(categories)}
+        # One entry per test, already in run.json's shape; what only unusual tests need (phases
+        # seen, attempts, reruns) is kept aside in ``_odd``.
         self.tests: dict[str, dict[str, Any]] = {}
+        self._odd: dict[str, dict[str, Any]] = {}
         self.records: dict[str, dict[str, Any]] = {}
         self.metrics: dict[str, dict[str, Any]] = {}
         self.collect_errors: list[str] = []
@@ -42,51 +45,67 @@ class RunSummary:
         """The outcome of every test from its reports (any order); ``meta`` from its markers, ``states`` set at run time."""
         tests = self.tests
         passed_calls: dict[str, int] = {}
-        odd: list[Any] = []
+        odd_reports: list[Any] = []
         # Runs once per report at session end. A plainly passing test takes the short path; any
         # other report (failure, skip, xfail, rerun, crash, collection error) is looked at below.
         for report in reports:
             nodeid = report.nodeid
             entry = tests.get(nodeid)
             if entry is None:
-                entry = tests[nodeid] = _new_entry(nodeid, meta.get(nodeid) if meta else None)
-            entry["duration"] += getattr(report, "duration", 0.0) or 0.0
-            if report.outcome == "passed" and not hasattr(report, "wasxfail"):
+                entry = tests[nodeid] = {"nodeid": nodeid, "outcome": None, "duration": 0.0}
+                if meta and (m := meta.get(nodeid)):
+                    entry.update(m)
+            try:
+                entry["duration"] += report.duration
+            except (AttributeError, TypeError):
+                pass  # a collection report has none
+            if report.outcome == "passed" and "wasxfail" not in report.__dict__:
                 if report.when == "call":
                     passed_calls[nodeid] = passed_calls.get(nodeid, 0) + 1
                 continue
-            odd.append(report)
-        for report in odd:
-            entry = tests[report.nodeid]
+            odd_reports.append(report)
+        odd = self._odd
+        for report in odd_reports:
+            nodeid = report.nodeid
             when = report.when
             if when == "collect":
                 if not report.failed:
                     continue
-                self.collect_errors.append(report.nodeid)
+                self.collect_errors.append(nodeid)
+            state = odd.get(nodeid)
+            if state is None:
+                state = odd[nodeid] = {"phases": {}, "attempts": 0, "reran": False}
             outcome = _outcome(report)
             if outcome == "rerun":
-                entry["attempts"] += 1
-                entry["reran"] = True
+                state["attempts"] += 1
+                state["reran"] = True
             elif outcome is not None:
-                _phases(entry)[when] = outcome
+                state["phases"][when] = outcome
                 if when in ("call", "???"):
-                    entry["attempts"] += 1
+                    state["attempts"] += 1
         for nodeid, n in passed_calls.items():
+            state = odd.get(nodeid)
+            if state is None and n == 1:
+                tests[nodeid]["outcome"] = "passed"
+                continue
+            if state is None:
+                state = odd[nodeid] = {"phases": {}, "attempts": 0, "reran": False}
+            state["attempts"] += n
+            state["phases"].setdefault("call", "passed")
+        for nodeid, state in odd.items():
             entry = tests[nodeid]
-            entry["attempts"] += n
-            if entry["phases"] is None and not entry["reran"]:
-                entry["outcome"] = "passed"
-            else:
-                _phases(entry).setdefault("call", "passed")
-        for entry in tests.values():
-            if entry["outcome"] is None:
-                entry["outcome"] = _final(entry)
+            entry["outcome"] = _final(state)
+            if state["attempts"] != 1:
+                entry["attempts"] = state["attempts"]
+            if state["reran"]:
+                entry["reran"] = True
         for nodeid, state in states.items():
             entry = tests.get(nodeid)
             if entry is None:
                 continue
-            entry["target"] = state.get("target") or entry["target"]
-            entry["category"] = state.get("category") or entry["category"]
+            for key in ("target", "category"):
+                if state.get(key):
+                    entry[key] = state[key]
             if state.get("metrics"):
                 self.metrics[nodeid] = state["metrics"]
 
@@ -100,16 +119,18 @@ class RunSummary:
             nodeid = str(test.get("nodeid") or "?")
             entry = self.tests.get(nodeid)
             if entry is not None:
-                ids = entry["record_ids"] = entry["record_ids"] or []
+                ids = entry.setdefault("record_ids", [])
                 if rec["id"] not in ids:
                     ids.append(rec["id"])
                 for key in ("level", "component", "category", "target"):
-                    entry[key] = entry[key] or test.get(key)
+                    if not entry.get(key) and test.get(key):
+                        entry[key] = test[key]
                 if entry["outcome"] == "flaky" and not rec.get("flaky"):
                     rec["flaky"] = True
                     test["outcome"] = "flaky"
-                    test["reruns"] = max(int(test.get("reruns") or 0), entry["attempts"] - 1)
+                    test["reruns"] = max(int(test.get("reruns") or 0), entry.get("attempts", 1) - 1)
                     now_flaky.append(rec)
+            source = entry if entry is not None else test
             cls = rec.get("classification") or {}
             self.records[rec["id"]] = {
                 "id": rec["id"],
@@ -118,8 +139,8 @@ class RunSummary:
                 "class": cls.get("class"),
                 "cause": cls.get("root_cause"),
                 "flaky": bool(rec.get("flaky")),
-                "component": entry["component"] if entry else test.get("component"),
-                "category": entry["category"] if entry else test.get("category"),
+                "component": source.get("component"),
+                "category": source.get("category"),
             }
         return now_flaky
 
@@ -138,6 +159,8 @@ class RunSummary:
 
     def to_dict(self, exit_status: int | None = None) -> dict[str, Any]:
         tests = sorted(self.tests.values(), key=lambda t: t["nodeid"])
+        for t in tests:
+            t["duration"] = round(t["duration"], 6)
         counts = Counter(t["outcome"] or "unknown" for t in tests)
         by = {key: _count_by(tests, key) for key in ("component", "category", "level")}
         by_class = Counter(r.get("class") or "unknown" for r in self.records.values() if not r.get("flaky"))
@@ -158,7 +181,7 @@ class RunSummary:
             "clusters": self.clusters(),
             "collect_errors": self.collect_errors,
             "metrics": self.metrics,
-            "tests": [_test_entry(t) for t in tests],
+            "tests": tests,
         }
 
     def write(self, report_dir: Path, exit_status: int | None = None) -> dict[str, Any]:
@@ -168,48 +191,15 @@ class RunSummary:
         return data
 
 
-_ENTRY: dict[str, Any] = dict.fromkeys(("nodeid", "outcome", "level", "component", "category", "target", "record_ids", "phases"))
-_ENTRY.update(duration=0.0, attempts=0, reran=False)
-
-
-def _new_entry(nodeid: str, meta: Mapping[str, Any] | None) -> dict[str, Any]:
-    entry = _ENTRY.copy()
-    entry["nodeid"] = nodeid
-    if meta:
-        entry.update(meta)
-    return entry
-
-
-def _phases(entry: dict[str, Any]) -> dict[str, str]:
-    phases = entry["phases"]
-    if phases is None:
-        phases = entry["phases"] = {}
-    return phases
-
-
-def _test_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
-    out = {"nodeid": entry["nodeid"], "outcome": entry["outcome"], "duration": round(entry["duration"], 6)}
-    for key in ("level", "component", "category", "target"):
-        if entry[key] is not None:
-            out[key] = entry[key]
-    if entry["record_ids"]:
-        out["record_ids"] = entry["record_ids"]
-    if entry["attempts"] != 1:
-        out["attempts"] = entry["attempts"]
-    if entry.get("reran"):
-        out["reran"] = True
-    return out
-
-
 def _count_by(tests: Iterable[Mapping[str, Any]], key: str) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
-    for (value, outcome), n in Counter((t[key] or "none", t["outcome"] or "unknown") for t in tests).items():
+    for (value, outcome), n in Counter((t.get(key) or "none", t["outcome"] or "unknown") for t in tests).items():
         out.setdefault(value, {})[outcome] = n
     return out
 
 
-def _final(entry: Mapping[str, Any]) -> str | None:
-    phases = entry.get("phases") or {}
+def _final(state: Mapping[str, Any]) -> str | None:
+    phases = state["phases"]
     if "???" in phases:
         return "crashed"
     setup, call, teardown = phases.get("setup"), phases.get("call"), phases.get("collect", phases.get("teardown"))
@@ -217,7 +207,7 @@ def _final(entry: Mapping[str, Any]) -> str | None:
         return setup
     if teardown == "error" and call in (None, "passed"):
         return "error"
-    if call == "passed" and entry.get("reran"):
+    if call == "passed" and state["reran"]:
         return "flaky"
     return call or setup
 

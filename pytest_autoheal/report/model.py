@@ -228,12 +228,15 @@ def matrix(tests: Iterable[Mapping[str, Any]], row_key: str, col_key: str | None
     cells: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     rows: set[str] = set()
     cols: set[str] = set()
-    for t in tests:
-        r = t.get(row_key) or "—"
-        c = (t.get(col_key) or "—") if col_key else "all"
+    # Counted in one C-level pass over (row, column, outcome), then arranged.
+    if col_key:
+        keys = Counter((t.get(row_key) or "—", t.get(col_key) or "—", t.get("outcome") or "unknown") for t in tests)
+    else:
+        keys = Counter((t.get(row_key) or "—", "all", t.get("outcome") or "unknown") for t in tests)
+    for (r, c, outcome), n in keys.items():
         rows.add(r)
         cols.add(c)
-        cells[(r, c)][t.get("outcome") or "unknown"] += 1
+        cells[(r, c)][outcome] += n
     order = lambda v: (v == "—", v)  # noqa: E731
     row_list, col_list = sorted(rows, key=order), sorted(cols, key=order)
     return {
