@@ -355,8 +355,11 @@ class AutohealSession:
         import gc
 
         # The summary allocates a lot, briefly. Frozen, the session's heap (items, reports, fixtures)
-        # is left out of the collections those allocations trigger; it is unfrozen, as it was, below.
-        gc.freeze()
+        # is left out of the collections those allocations trigger; it is unfrozen below. Someone
+        # else's frozen objects are left as they are.
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
         try:
             data = self._finish(session)
             # The terminal summary needs only these; the per-test list is not kept alive.
@@ -364,7 +367,8 @@ class AutohealSession:
         except Exception as exc:
             warnings.warn(AutohealWarning(f"could not write the run summary or report: {exc!r}"), stacklevel=1)
         finally:
-            gc.unfreeze()
+            if freeze:
+                gc.unfreeze()
 
     def _finish(self, session: pytest.Session) -> dict[str, Any]:
         from . import store
