@@ -21,6 +21,10 @@ class LazyPattern:
         self._compiled: re.Pattern[str] | None = None
 
     @property
+    def case_sensitive(self) -> bool:
+        return not (self._flags & re.IGNORECASE or self._pattern.startswith("(?i)"))
+
+    @property
     def compiled(self) -> re.Pattern[str]:
         if self._compiled is None:
             self._compiled = re.compile(self._pattern, self._flags)

@@ -6,7 +6,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from .lazyre import LazyPattern, lazy
 
@@ -20,47 +20,57 @@ _SECRET_NAME = lazy(
 _MIN_SECRET_LEN = 6
 _BORING_VALUES = {"true", "false", "none", "null", "enabled", "disabled", "github", "bearer"}
 
-# Each pattern runs only when the text holds one of its trigger words (lower case): plain
-# substring tests are far cheaper than a regex pass (or an alternation of the words) over
-# a large text, and most text holds none of them.
-_PATTERNS: list[tuple[LazyPattern, str, tuple[str, ...]]] = [
-    (
+class _Rule(NamedTuple):
+    pattern: LazyPattern
+    replacement: str
+    # The pattern runs only when the text holds one of these strings...
+    triggers: tuple[str, ...]
+    # ...and, first, this shorter one that all of them contain.
+    gate: str | None = None
+
+
+# Plain substring tests are far cheaper than a regex pass (or an alternation of the words) over
+# a large text, and most text holds none of the triggers. Those of case-sensitive patterns are
+# looked for in the text as it is, those of (?i) patterns in its lower-cased copy.
+_RULES: list[_Rule] = [
+    _Rule(
         lazy(
             r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[^\"]*?"
             r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|(?=\")|\Z)",
             re.DOTALL,
         ),
         "[REDACTED:private-key]",
-        ("private key",),
+        ("PRIVATE KEY",),
     ),
-    (lazy(r"\bgithub_pat_[A-Za-z0-9_]{20,}"), "[REDACTED:github-token]", ("github_pat_",)),
-    (lazy(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), "[REDACTED:github-token]", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
-    (
+    _Rule(lazy(r"\bgithub_pat_[A-Za-z0-9_]{20,}"), "[REDACTED:github-token]", ("github_pat_",)),
+    _Rule(lazy(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), "[REDACTED:github-token]", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), gate="gh"),
+    _Rule(
         lazy(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"),
         "[REDACTED:aws-key]",
-        ("akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa"),
+        ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"),
+        gate="A",
     ),
-    (
+    _Rule(
         lazy(r"(?i)(aws_secret_access_key|aws_session_token)(\s*[=:]\s*[\"']?)[A-Za-z0-9/+=]{20,}"),
         r"\1\2[REDACTED:aws-secret]",
         ("aws_",),
     ),
-    (lazy(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "[REDACTED:slack-token]", ("xox",)),
-    (lazy(r"\bsk-[A-Za-z0-9_-]{20,}"), "[REDACTED:api-key]", ("sk-",)),
-    (lazy(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), "[REDACTED:jwt]", ("eyj",)),
-    (
+    _Rule(lazy(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "[REDACTED:slack-token]", ("xox",)),
+    _Rule(lazy(r"\bsk-[A-Za-z0-9_-]{20,}"), "[REDACTED:api-key]", ("sk-",)),
+    _Rule(lazy(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), "[REDACTED:jwt]", ("eyJ",)),
+    _Rule(
         lazy(r"(?i)\b(bearer|token|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}"),
         r"\1\2[REDACTED:credential]",
         ("bearer", "token", "basic"),
     ),
-    (
+    _Rule(
         lazy(
             r"(?i)\b(authorization|x-api-key|api[_-]?key|access[_-]?token|password|passwd|secret)(\"?\s*[:=]\s*\"?)([^\s\"',;&]{4,})"
         ),
         r"\1\2[REDACTED:credential]",
         ("authorization", "api", "token", "password", "passwd", "secret"),
     ),
-    (lazy(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+):([^\s@/]+)@"), r"\1:[REDACTED:password]@", ("://",)),
+    _Rule(lazy(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+):([^\s@/]+)@"), r"\1:[REDACTED:password]@", ("://",)),
 ]
 
 
@@ -86,10 +96,16 @@ class Redactor:
         for secret in self._values:
             if secret in value:
                 value = value.replace(secret, f"[REDACTED:{self._names.get(secret, 'secret')}]")
-        low = value.lower()
-        for pattern, replacement, triggers in _PATTERNS:
-            if any(word in low for word in triggers):
-                value = pattern.sub(replacement, value)
+        low: str | None = None
+        for rule in _RULES:
+            if rule.pattern.case_sensitive:
+                text = value
+            else:
+                text = low = value.lower() if low is None else low
+            if rule.gate is not None and rule.gate not in text:
+                continue
+            if any(word in text for word in rule.triggers):
+                value = rule.pattern.sub(rule.replacement, value)
         return value
 
     def data(self, value: Any) -> Any:
