@@ -46,7 +46,7 @@ class InflightMarker:
         os.ftruncate(self._fd, size)
         os.pwrite(self._fd, b" " * size, 0)
         self._map = mmap.mmap(self._fd, size)
-        self._blank = memoryview(b" " * size)
+        self._blank = b" " * size
         self._used = 0
 
     def start_test(self, nodeid: str, meta_json: str, started: float) -> None:
@@ -57,6 +57,8 @@ class InflightMarker:
     def clear(self) -> None:
         self._write(b"{}")
 
+    # The per-test path allocates no object the garbage collector tracks (str and bytes only):
+    # it must not change when pytest's own collections run.
     def _write(self, payload: bytes) -> None:
         mapped = self._map
         assert mapped is not None

@@ -244,9 +244,10 @@ class AutohealSession:
             from .capture import recover_inflight
 
             recover_inflight(self.report_dir, self.patterns)
-        from .report import publish
+        if store.unpublished_run(self.report_dir):
+            from .report import publish
 
-        publish.archive_previous(self.report_dir, self._cfg)
+            publish.archive_previous(self.report_dir, self._cfg)
         for name in (store.RECORDS, store.INFLIGHT):
             shutil.rmtree(self.report_dir / name, ignore_errors=True)
         store.records_dir(self.report_dir).mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .redact import redact, redact_data
-
 RECORDS = "records"
 INFLIGHT = "inflight"
 RUN_FILE = "run.json"
@@ -28,6 +26,8 @@ MAX_RECORD_BYTES = 8 * 1024 * 1024
 
 def write_json(path: Path | str, data: Any, *, indent: int | None = 2) -> Path:
     """Redact ``data`` and write it to ``path`` atomically."""
+    from .redact import redact, redact_data
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, indent=indent, ensure_ascii=False, default=str)
@@ -45,6 +45,8 @@ def write_json(path: Path | str, data: Any, *, indent: int | None = 2) -> Path:
 
 def write_text(path: Path | str, text: str, *, already_redacted: bool = False) -> Path:
     """Write ``text`` (redacted) to ``path`` atomically."""
+    from .redact import redact
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not already_redacted:
@@ -59,6 +61,18 @@ def write_text(path: Path | str, text: str, *, already_redacted: bool = False) -
             os.unlink(tmp)
         raise
     return path
+
+
+def unpublished_run(report_dir: Path | str) -> bool:
+    """The directory holds a run whose session ended before it published (its health report is older, or markers remain)."""
+    report_dir = Path(report_dir)
+    run_file, health = report_dir / RUN_FILE, report_dir / HEALTH_FILE
+    if not run_file.exists() and not records_dir(report_dir).is_dir():
+        return False
+    try:
+        return not (health.stat().st_mtime >= run_file.stat().st_mtime and not any((report_dir / INFLIGHT).glob("*.json")))
+    except OSError:
+        return True
 
 
 def read_json(path: Path | str) -> Any:

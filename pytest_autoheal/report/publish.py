@@ -32,9 +32,7 @@ def archive_previous(report_dir: Path, cfg: Any) -> None:
     """Keep what the previous run in ``report_dir`` found before its records are cleared."""
     report_dir = Path(report_dir)
     _start_notes.pop(report_dir, None)
-    if not (report_dir / store.RUN_FILE).exists() and not store.records_dir(report_dir).is_dir():
-        return
-    if _published(report_dir):
+    if not store.unpublished_run(report_dir):
         return
     from . import model
     from .history import HistoryWarning
@@ -50,15 +48,6 @@ def archive_previous(report_dir: Path, cfg: Any) -> None:
             history.append(entry)
     if history.notes:
         _start_notes[report_dir] = history.notes
-
-
-def _published(report_dir: Path) -> bool:
-    """The previous session finished publishing: its run is in the history already."""
-    run_file, health = report_dir / store.RUN_FILE, report_dir / store.HEALTH_FILE
-    try:
-        return health.stat().st_mtime >= run_file.stat().st_mtime and not any((report_dir / store.INFLIGHT).glob("*.json"))
-    except OSError:
-        return False
 
 
 def publish_session(
