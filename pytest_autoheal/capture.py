@@ -26,15 +26,12 @@ if TYPE_CHECKING:
 
 @dataclass
 class TestMeta:
-    """What the markers of a test say about it; travels on the report to the controller."""
+    """What the markers of a test say about it (and the fixture, set at run time)."""
 
     level: str | None = None
     component: str | None = None
     category: str | None = None
     target: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
 @dataclass
@@ -46,7 +43,6 @@ class TestState:
     attachments: dict[str, str] = field(default_factory=dict)
     target: str | None = None
     category: str | None = None
-    records: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def attach(self, name: str, path: str | Path) -> None:
         """Attach a file (a screenshot, a log) to the record of this test if it fails."""

@@ -166,7 +166,6 @@ class AutohealSession:
         self.worker_states: dict[str, dict[str, Any]] = {}
         self.known: dict[str, dict[str, Any]] = {}
         self.started_at: str | None = None
-        self.exit_status: int | None = None
         self.usage_error: str | None = None
         self.run_data: dict[str, Any] | None = None
         self.capture: Capture | None = None
@@ -276,6 +275,8 @@ class AutohealSession:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+        # One pass over the markers serves selection, the summary and the in-flight marker.
+        self._index(items)
         try:
             self._select(config, items)
         except pytest.UsageError as exc:
@@ -285,16 +286,13 @@ class AutohealSession:
             config.workeroutput["autoheal_usage_error"] = str(exc)  # type: ignore[attr-defined]
             config.hook.pytest_deselected(items=list(items))
             items[:] = []
-        try:
-            self._index(items)
-        except Exception as exc:
-            warnings.warn(AutohealWarning(f"could not read the tests' markers: {exc!r}"), stacklevel=1)
 
     def _select(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         selected = list(items)
         deselected: list[pytest.Item] = []
+        meta = self.meta
         if self.categories:
-            known = {m for it in items if (m := _marker_value(it, "category"))}
+            known = {m for it in items if (m := meta.get(it.nodeid, {}).get("category"))}
             unknown = [c for c in self.categories if c not in known]
             if unknown:
                 valid = ", ".join(sorted(known)) or "none (no collected test declares a category)"
@@ -303,7 +301,7 @@ class AutohealSession:
             if not wanted:
                 continue
             key = {"--autoheal-level": "level", "--component": "component", "--category": "category"}[name]
-            keep = [it for it in selected if _marker_value(it, key) in wanted]
+            keep = [it for it in selected if meta.get(it.nodeid, {}).get(key) in wanted]
             if selected and not keep:
                 raise pytest.UsageError(
                     f"{name}={','.join(wanted)} selected no test: none of the {len(selected)} test(s) left by the other filters "
@@ -316,7 +314,7 @@ class AutohealSession:
             items[:] = selected
 
     def _index(self, items: list[pytest.Item]) -> None:
-        """One pass over the selected tests' markers: what the summary and the in-flight marker need."""
+        """One pass over the collected tests' markers: what selection, the summary and the in-flight marker need."""
         meta = self.meta
         fields = self.capture.fields if self.capture is not None else {}
         wanted = {*META_FIELDS, "timeout"}
@@ -352,7 +350,6 @@ class AutohealSession:
             return
         if self.usage_error:
             session.exitstatus = exitstatus = pytest.ExitCode.USAGE_ERROR
-        self.exit_status = int(exitstatus)
         import gc
 
         # The summary allocates a lot, briefly. Frozen, the session's heap (items, reports, fixtures)
@@ -362,7 +359,7 @@ class AutohealSession:
         if freeze:
             gc.freeze()
         try:
-            data = self._finish(session)
+            data = self._finish(int(exitstatus))
             # The terminal summary needs only these; the per-test list is not kept alive.
             self.run_data = {k: data.get(k) for k in ("run", "counts", "record_ids", "clusters")}
         except Exception as exc:
@@ -371,7 +368,7 @@ class AutohealSession:
             if freeze:
                 gc.unfreeze()
 
-    def _finish(self, session: pytest.Session) -> dict[str, Any]:
+    def _finish(self, exit_status: int) -> dict[str, Any]:
         from . import store
         from .summary import RunSummary
 
@@ -395,7 +392,7 @@ class AutohealSession:
 
             write_record(self.report_dir, rec)
         _attach_log_sections(reports, records)
-        data = summary.write(self.report_dir, self.exit_status)
+        data = summary.write(self.report_dir, exit_status)
         from .report import publish
 
         publish.publish_session(self.report_dir, data, self._cfg, self.config, records=records)
@@ -635,10 +632,6 @@ def _has_files(folder: Path) -> bool:
             return any(True for _ in it)
     except OSError:
         return False
-
-
-def _marker_value(item: pytest.Item, name: str) -> str | None:
-    return _marker_arg(item.get_closest_marker(name))
 
 
 def _marker_arg(marker: Any) -> str | None:

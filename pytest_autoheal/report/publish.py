@@ -29,11 +29,13 @@ _start_notes: dict[Path, list[str]] = {}
 
 
 def archive_previous(report_dir: Path, cfg: Any) -> None:
-    """Keep what the previous run in ``report_dir`` found before its records are cleared."""
+    """Keep what the previous run in ``report_dir`` found before its records are cleared.
+
+    Called when :func:`store.unpublished_run` says that run never published (the session
+    checks that first, so a normal start loads none of the report's modules).
+    """
     report_dir = Path(report_dir)
     _start_notes.pop(report_dir, None)
-    if not store.unpublished_run(report_dir):
-        return
     from . import model
     from .history import HistoryWarning
 
