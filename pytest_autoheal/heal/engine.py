@@ -273,6 +273,13 @@ class Healer:
             self.pulls.setdefault(number, pull)
             self.all_pulls.setdefault(number, []).append(pull)
 
+    def _know_closed_pull(self, closed: Pull) -> None:
+        """Both pull maps are keyed by the issue a PR fixes: swap the closed PR in wherever it is listed."""
+        for number, pulls in self.all_pulls.items():
+            self.all_pulls[number] = [closed if p.number == closed.number else p for p in pulls]
+            if self.pulls.get(number) is not None and self.pulls[number].number == closed.number:
+                self.pulls[number] = closed
+
     def duplicates(self, fingerprints: Sequence[str] | None = None) -> list[Duplicate]:
         """Open issues and draft PRs to close so that each fingerprint keeps one issue and at most one open PR."""
         out: list[Duplicate] = []
@@ -415,7 +422,7 @@ class Healer:
             self._write("comment", fp, lambda: backend.comment(number, body), verify=said, issue=number, describe=lambda u: {"url": u})
         if dup.pull:
             closed_pull = self._write("close_pr", fp, lambda: backend.close_pull(number), issue=number, describe=lambda p: {"pr": p.number})
-            self.all_pulls[number] = [closed_pull if p.number == number else p for p in self.all_pulls.get(number, [])]
+            self._know_closed_pull(closed_pull)
             self.result.closed.append(number)
             return f"closed draft PR #{number} (#{kept.number} keeps this fingerprint's PR)"
         closed = self._write("close_duplicate", fp, lambda: self._close_issue(number), issue=number, describe=lambda i: {"url": i.url})

@@ -104,6 +104,8 @@ def test_two_issues_with_one_fingerprint_converge_on_the_oldest_with_one_draft_p
     assert f"Closed in favour of #{oldest}" in github_api.repos[REPO].comments[newer_pr][0]["body"]
     (kept_pr,) = pulls.values()
     assert kept_pr["state"] == "open" and kept_pr["body"].startswith(f"Fixes #{oldest}")
+    state = json.loads((reports / "heal" / "state.json").read_text())["issues"][fp]
+    assert (state["issue"], state["state"], state["pr"], state["pr_state"]) == (oldest, "open", kept_pr["number"], "open")
     github_api.reset_log()
     assert run_heal("--reports", reports, "--config", cfg) == 0
     assert github_api.writes() == []
