@@ -97,3 +97,22 @@ def test_no_annotations_reason_names_the_spec_default_and_the_settings(tmp_path,
     assert "destructiveHint defaults to true" in reasons["ro_false"] and 'call = "all"' in reasons["ro_false"]
     assert "destructiveHint: false" in reasons["destructive_false"] and 'set call = "non_destructive"' in reasons["destructive_false"]
     assert not (tmp_path / "c.log").exists()
+
+
+def test_policy_table_follows_the_spec_defaults():
+    from pytest_autoheal.components.mcp_tools.config import McpConfig
+    from pytest_autoheal.components.mcp_tools.discovery import ServedTool
+    from pytest_autoheal.components.mcp_tools.policy import not_called_reason
+
+    hints = {
+        "none_tool": (None, None),
+        "ro_true": (True, None),
+        "ro_false": (False, None),
+        "destructive_false": (None, False),
+        "destructive_true": (None, True),
+        "destructive_ro": (True, True),
+    }
+    tools = [ServedTool(name, "ann", {"type": "object"}, read_only=ro, destructive=d) for name, (ro, d) in hints.items()]
+    for policy, (settings, expected) in POLICIES.items():
+        cfg = McpConfig(command=["srv"], **settings)
+        assert {t.name for t in tools if not_called_reason(t, cfg) is None} == expected, policy

@@ -77,6 +77,8 @@ def test_sqlite_server_is_not_called_by_default_and_its_database_is_unchanged(tm
     assert data["by_category"]["sqlite"]["not_called_policy"] == len(SQLITE_TOOLS) + 1
     assert data["counts"]["not_called_policy"] == len(SQLITE_TOOLS) + 1
     run.result.stdout.fnmatch_lines(["*7 not called (policy)*", "*SKIPPED*write_query is not annotated read-only*"])
+    html = (run.report_dir / "health.html").read_text()
+    assert "7⊘" in html and "write_query is not annotated read-only" in html and "7 not called (policy)" in html
 
 
 def test_sqlite_readers_allowed_by_name_are_called_and_pass_and_the_database_is_unchanged(tmp_path, run_suite, sqlite_bin):
