@@ -52,7 +52,11 @@ def _sqlite_config(tmp_path: Path, sqlite_bin: Path, db: Path, **mcp) -> Path:
             **mcp,
         },
         {
-            "examples": {"read_query": {"query": "select name from items order by id"}, "describe_table": {"table_name": "items"}},
+            "examples": {
+                # The second query names a table that does not exist: the server answers isError: false, "Database error: ...".
+                "read_query": [{"query": "select name from items order by id"}, {"query": "select name from orders"}],
+                "describe_table": {"table_name": "items"},
+            },
             "stress": {"tools": ["*"], "calls": 12, "sessions": 1, "max_p95_ms": 60000, "max_rss_growth_mb": 4096},
         },
     )
@@ -91,7 +95,11 @@ def test_sqlite_readers_allowed_by_name_are_called_and_pass_and_the_database_is_
     calls = {t["target"]: t for t in data["tests"] if "test_tool_call[" in t["nodeid"]}
     assert {n for n, t in calls.items() if t["outcome"] == "passed"} == set(READERS)
     assert {n for n, t in calls.items() if t.get("not_called")} == SQLITE_TOOLS - set(READERS)
-    assert "pen" in calls["read_query"]["trail"][0]["answer"] and calls["read_query"]["trail"][0]["is_error"] is False
+    first, second = calls["read_query"]["trail"]
+    assert "pen" in first["answer"] and first["is_error"] is False and second["is_error"] is False
+    # An answer that says it is an error, though isError is false: a warning, not a failure and not filed.
+    assert data["metrics"][calls["read_query"]["nodeid"]]["error_answer"] == "Database error: no such table: orders"
+    assert [w["nodeid"] for w in data["warnings"]] == [calls["read_query"]["nodeid"]]
     (stress,) = [t for t in data["tests"] if "test_concurrent_calls" in t["nodeid"]]
     assert stress["outcome"] == "passed" and {e["tool"] for e in stress["trail"]} == set(READERS)
     assert data["metrics"][stress["nodeid"]]["errors"] == 0

@@ -34,6 +34,10 @@ CRASH_PATTERNS = [
 ]
 
 
+# "Error:", "error:", and up to two words before it ("Database error:", "SQL ERROR:").
+DECLARED_ERROR = re.compile(r"(?:[A-Za-z][\w-]* ){0,2}error\s*:", re.I)
+
+
 @dataclass
 class CallOutcome:
     tool: str
@@ -103,13 +107,14 @@ def crash_evidence(text: str, stderr: str, exit_code: int | None = None) -> str 
 
 
 def declared_error(text: str, structured: Any) -> str | None:
-    """The error a successful answer declares: a top-level ``error`` in its structured or JSON text content, or text starting ``Error:``."""
+    """The error a successful answer declares: a top-level ``error`` in its structured or JSON text content,
+    or text that starts ``Error:`` (also qualified, as ``Database error:``)."""
     for data in (structured, _json_object(text)):
         if isinstance(data, dict) and data.get("error") not in (None, "", False, [], {}):
             value = data["error"]
             return (value if isinstance(value, str) else json.dumps(value, default=str))[:500]
     stripped = text.lstrip()
-    if stripped.startswith(("Error:", "error:")):
+    if DECLARED_ERROR.match(stripped):
         return stripped[:500]
     return None
 
