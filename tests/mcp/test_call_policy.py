@@ -75,6 +75,7 @@ def test_exactly_the_tools_the_policy_allows_are_called_at_comprehensive_and_str
     (stress,) = [t for t in data["tests"] if "test_concurrent_calls" in t["nodeid"]]
     assert stress["outcome"] == "passed" and {e["tool"] for e in stress["trail"]} == expected
     assert data["metrics"][stress["nodeid"]]["calls"] == 12
+    assert data["metrics"][stress["nodeid"]].get("not_called", "") == ", ".join(sorted(TOOLS - expected))
     assert data["by_category"]["ann"].get("not_called_policy", 0) == len(TOOLS - expected)
     assert data["by_category"]["ann"]["passed"] == len(expected) + 1 + len(TOOLS)  # the calls, the stress test, the schemas
     html = (run.report_dir / "health.html").read_text()
