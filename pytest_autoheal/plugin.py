@@ -110,6 +110,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(STATE_KEY, None)
     if session is not None:
         session.close()
+    import sys
+
+    # xdist workers may end without running atexit handlers: the targets' sandboxes go here.
+    runner = sys.modules.get("pytest_autoheal.runner")
+    if runner is not None:
+        runner.remove_sandboxes()
 
 
 def autoheal_session(config: pytest.Config) -> AutohealSession | None:

@@ -164,12 +164,13 @@ def sandbox(label: str) -> Sandbox:
     if not _SANDBOXES:
         import atexit
 
-        atexit.register(_remove_sandboxes)
+        atexit.register(remove_sandboxes)
     _SANDBOXES[label] = box
     return box
 
 
-def _remove_sandboxes() -> None:
+def remove_sandboxes() -> None:
+    """Remove this process's sandboxes (at the end of the session; at exit for processes that never get there)."""
     import shutil
 
     while _SANDBOXES:
