@@ -203,6 +203,7 @@ _CONFIG_CONTEXT = re.compile(
     r"(?i)\b(?:config|configuration|settings|conf|cfg|dotenv)\b|[\w.-]+\.(?:ini|toml|cfg|conf|env|ya?ml)\b|"
     r"(?:load|read|parse|get)_?(?:config|settings|conf)|(?:config|settings|conf)[\w]*\.json\b|pyproject"
 )
+_CONFIG_LIBRARY = re.compile(r"[/\\](?:configparser|tomllib|tomli|dotenv)[/\\.]")
 _ENV_READ = re.compile(r"\bos\.environ\b|\benviron\[|\bgetenv\b|process\.env\b")
 _ENV_NAME = re.compile(r"^'?\"?(?P<name>[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})'?\"?$")
 _SETTINGS_VALIDATION = re.compile(r"validation errors? for (?P<model>\w*(?:Settings|Config|Configuration|Env)\w*)")
@@ -329,6 +330,8 @@ def _rule(facts: Facts) -> tuple[str, float, str] | None:
         return "network", 0.9, f"exception type {facts.type}" + (f" ({facts.message[:60]})" if js else "")
     if bases & _RESOURCE_TYPES or (js and short == "RangeError" and "call stack size" in facts.message):
         return "resource", 0.9, f"exception type {facts.type}"
+    if short == "ConsoleError":
+        return "console_error", 0.85, "an error logged with console.error"
     config = _config_evidence(facts, bases, said)
     if config:
         return "config", 0.85, config
@@ -367,8 +370,8 @@ def _data_parse(facts: Facts, evidence: str) -> tuple[str, float, str]:
 
 
 def _source_excerpt(text: str) -> str:
-    """The source lines a traceback or a node error shows (not its message)."""
-    return "\n".join(ln for ln in text.splitlines() if ln.startswith("    ") and not ln.lstrip().startswith(("at ", "File ")))
+    """The source lines a traceback or a node error shows (not its frames' locations)."""
+    return "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith(("at ", "File ")))
 
 
 def _config_evidence(facts: Facts, bases: set[str], said: str) -> str | None:
@@ -376,6 +379,8 @@ def _config_evidence(facts: Facts, bases: set[str], said: str) -> str | None:
     named = re.search(r"(?:Config|Configuration|Settings)(?:Error|Exception)$", short)
     if bases & _CONFIG_TYPES or facts.type.startswith("configparser.") or named:
         return f"exception type {facts.type}"
+    if bases & {"KeyError", "LookupError"} and facts.frames and _CONFIG_LIBRARY.search(facts.frames[-1].file):
+        return f"{facts.type} raised by {facts.frames[-1].file.rsplit('/', 1)[-1]} reading configuration"
     if "KeyError" in bases:
         key = _ENV_NAME.match(facts.message.strip())
         context = _frame_context(facts) + "\n" + _source_excerpt(facts.text)
@@ -392,7 +397,7 @@ def _config_evidence(facts: Facts, bases: set[str], said: str) -> str | None:
 
 _GENERIC_FALLBACK = {"Failed": ("assertion", 0.6, "pytest.fail() called by the test")}
 # Failures that are not exceptions: a step's exit status, a process's end. Only their text can say more.
-_NOT_EXCEPTIONS = {"StepFailure", "ProcessExit", "ProcessError", "unknown", "Error", ""}
+_NOT_EXCEPTIONS = {"StepFailure", "CommandFailure", "ProcessExit", "ProcessError", "TestFailure", "unknown", "Error", ""}
 
 
 def classify(facts: Facts, patterns: Sequence[Pattern] | None = None) -> Classification:

@@ -98,11 +98,15 @@ _MODULE_LEVEL = {"<module>", "Object.<anonymous>", "<anonymous>", "<main>"}
 _TEST_FILE = lazy(r"(?:^|[/\\])(?:test_[^/\\]*\.py|[^/\\]*_test\.py|conftest\.py|[^/\\]*\.(?:test|spec)\.[cm]?[jt]sx?)$")
 _TEST_DIR = lazy(r"(?:^|[/\\])(?:tests?|testing|__tests__)[/\\]")
 _MAX_PERIOD = 8
+_COMPREHENSIONS = {"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"}
 
 
 def grouping_frames(frames: Sequence[Frame]) -> list[Frame]:
     """The in-app frames that locate a bug: recursion folded, then callers that only reach it dropped."""
-    app = collapse_recursion([f for f in frames if f.in_app])
+    # Comprehension frames belong to their function (Python 3.12 inlines them); a function calling itself is one frame.
+    app = [f for f in frames if f.in_app and f.function not in _COMPREHENSIONS]
+    app = [f for k, f in enumerate(app) if k + 1 == len(app) or (app[k + 1].module, app[k + 1].function) != (f.module, f.function)]
+    app = collapse_recursion(app)
     entry_files: set[str] = set()
     k = 0
     while k < len(app) - 1 and _is_caller(app[k], entry_files):

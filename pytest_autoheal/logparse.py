@@ -487,7 +487,10 @@ def _parse_entries(lines: Sequence[str], roots: Sequence[str | Path]) -> tuple[s
             block = []
         elif m := _LONG_END.match(ln):
             function, source = _long_block(block)
-            frames.append(_frame(m.group("path"), int(m.group("line")), function, source, roots))
+            frame = _frame(m.group("path"), int(m.group("line")), function, source, roots)
+            # A comprehension's own frame shows no "def": it is the line the enclosing frame already names.
+            if not (function == "<module>" and frames and (frames[-1].file, frames[-1].line) == (frame.file, frame.line)):
+                frames.append(frame)
             crash_type = m.group("type") or crash_type
             block = []
         elif em := _E_LINE.match(ln):
@@ -622,12 +625,13 @@ def _other_failures(lines: list[LogLine], roots: Sequence[str | Path], report: L
             + _node_errors(step_lines, roots)
             + _tap_failures(step_lines, roots)
             + _long_report(step_lines, roots)
+            + _spec_failures(step_lines)
         )
         crash = _crash(step_lines, roots)
         if crash and not any(f.kind in ("python", "node") for f in step_found):
             step_found.append(crash)
         if not step_found and step not in steps_with_pytest:
-            step_found = _npm_failure(step_lines) or _step_error(step_lines) or _output_error(step_lines)
+            step_found = _console_errors(step_lines) or _npm_failure(step_lines) or _step_error(step_lines) or _output_error(step_lines)
         for f in _distinct(step_found):
             f.step = step
             found.append(f)
@@ -691,6 +695,8 @@ def _bare_syntax_errors(lines: list[LogLine], roots: Sequence[str | Path]) -> li
             continue
         if in_traceback:
             in_traceback = False
+            continue
+        if not any(_FILE_IN_PY.match(x.text) for x in lines[max(0, k - 5) : k]) and not ln.text.strip().startswith("Sorry: "):
             continue
         parsed = parse_python_traceback("\n".join(x.text for x in lines[max(0, k - 5) : k + 1]), roots)
         frames = parsed.frames if parsed else []
@@ -777,6 +783,35 @@ def _tap_failures(lines: list[LogLine], roots: Sequence[str | Path] = ()) -> lis
     return out
 
 
+_SPEC_FAIL = re.compile(r"^\s*✖ (?P<name>.+?) \([\d.]+m?s\)\s*$")
+_CONSOLE_ERROR = re.compile(r"^\s*(?:\[console\.error\]|console\.error:?|console error:|\[error\] console:)\s*(?P<msg>.*)$", re.I)
+
+
+def _spec_failures(lines: list[LogLine]) -> list[LogFailure]:
+    """``node --test``'s spec reporter: a failed test whose reason is not an error with a stack (a timeout, a cancellation)."""
+    out = []
+    for k, ln in enumerate(lines):
+        m = _SPEC_FAIL.match(ln.text)
+        if not m or k + 1 >= len(lines) or _NODE_ERROR.match(lines[k + 1].text.strip()):
+            continue
+        reason = lines[k + 1].text.strip().strip("'\"")
+        if not reason or reason.startswith(("ℹ", "✖", "✔")):
+            continue
+        text = f"{ln.text}\n{reason}"
+        out.append(LogFailure(name=m.group("name"), type="TestFailure", message=reason, frames=[], text=text, kind="tap", line=ln.number))
+    return out
+
+
+def _console_errors(lines: list[LogLine]) -> list[LogFailure]:
+    """What a page or a script logged with ``console.error``, as page checkers and test runners print it."""
+    errors = [(ln, m.group("msg")) for ln in lines if (m := _CONSOLE_ERROR.match(ln.text))]
+    if not errors:
+        return []
+    message = "\n".join(msg for _, msg in errors[:5])
+    tail = "\n".join(ln.text for ln in lines[-40:])
+    return [LogFailure(name="", type="ConsoleError", message=message, frames=[], text=tail, kind="console", line=errors[0][0].number)]
+
+
 def _long_report(lines: list[LogLine], roots: Sequence[str | Path]) -> list[LogFailure]:
     """A pytest failure report without the session around it (a report's ``longreprtext``, a pasted failure)."""
     texts = [ln.text for ln in lines]
@@ -838,7 +873,7 @@ def _crash(lines: list[LogLine], roots: Sequence[str | Path]) -> LogFailure | No
             frames = frames or js_frames("\n".join(stack), roots)
         elif (m := _NODE_FATAL.match(text)) and "out of memory" in text:
             # The heap limit, not a crash: node reports it and aborts on purpose.
-            return LogFailure(name="", type="FatalError", message=m.group("msg"), frames=[], text=text, kind="node", line=ln.number)
+            return LogFailure(name="", type="FatalError", message=m.group("msg"), frames=[], text=text, kind="output", line=ln.number)
         elif (m := _SHELL_SIGNAL.search(text)) and not _ERROR.match(text):
             first = first or ln
             signal = signal or _SIGNAL_NAMES[m.group("what")]

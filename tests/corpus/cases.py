@@ -271,7 +271,7 @@ def heldout_cases() -> list[Case]:
     add("h-to-pytest", "timeout", "actions", _pytest({"test_w.py": "import time\n\n\ndef test_w():\n    time.sleep(3)\n"}, "--timeout=0.3"), form="job", command="pytest --timeout=0.3")
     add("h-cr-py", "crash", "traceback", Program({"deep.py": "import faulthandler, ctypes\nfaulthandler.enable()\n\ndef decode(buf):\n    return ctypes.cast(buf, ctypes.POINTER(ctypes.c_char))[0]\n\ndecode(8)\n"}, ["{python}", "deep.py"], stream="stderr"))
     add("h-cr-actions", "crash", "actions", Program({"k.py": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"}, ["{python}", "k.py"]), form="job", command="python k.py")
-    add("h-net-py", "network", "cli", _py("http.py", "import os, http.client\nc = http.client.HTTPConnection('127.0.0.1', int(os.environ['CLOSED_PORT']))\nc.request('GET', '/')\n", env={"CLOSED_PORT": "{closed_port}"}, stream="both"))
+    add("h-net-py", "network", "cli", _py("probe_http.py", "import os, http.client\nc = http.client.HTTPConnection('127.0.0.1', int(os.environ['CLOSED_PORT']))\nc.request('GET', '/')\n", env={"CLOSED_PORT": "{closed_port}"}, stream="both"))
     add("h-net-httpx", "network", "traceback", _py("hx.py", "import os, httpx\nhttpx.get(f\"http://127.0.0.1:{os.environ['CLOSED_PORT']}/\")\n", env={"CLOSED_PORT": "{closed_port}"}))
     add("h-net-node", "network", "actions", _node("net.js", "const net = require('net');\nnet.connect(Number(process.env.CLOSED_PORT), '127.0.0.1');\n"), form="job", command="node net.js")
     add("h-perm-py", "permission", "traceback", _py("logw.py", "import logging\nlogging.basicConfig(filename='/var/log/shop.log')\n", prefix=NOBODY))

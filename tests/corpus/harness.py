@@ -134,6 +134,8 @@ def run_program(program: Program, root: Path, values: Mapping[str, str], extra_e
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "PYTEST_", "AUTOHEAL_", "ERROR_REPORTING"))}
     env.update({"PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1", "COLUMNS": "100", "LANG": "C.UTF-8", "HOME": str(root)})
     env.pop("FORCE_COLOR", None)
+    # Every program may reach the loopback peers (PORT answers HTTP, CLOSED_PORT refuses, SILENT_PORT never answers).
+    env.update({k.upper(): v for k, v in values.items() if k.endswith("port")})
     env.update({k: fill(v, values) for k, v in program.env.items()})
     env.update(extra_env or {})
     if program.shell:
