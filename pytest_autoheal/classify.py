@@ -315,7 +315,7 @@ def _rule(facts: Facts) -> tuple[str, float, str] | None:
         name = _errno.errorcode.get(errno, str(errno))
         for cls, codes in _ERRNO_CLASSES:
             if errno in codes:
-                return cls, 0.95, f"{facts.type} with errno {name}" + (" in the error it wraps" if wrapped and name in wrapped else "")
+                return cls, 0.95, f"{facts.type} errno {errno} ({name})" + (" in the error it wraps" if wrapped and name in wrapped else "")
     if bases & _TIMEOUT_TYPES or re.search(r"^(?:TimeoutError|AbortError): .*\btime(?:d )?out\b", wrapped, re.M | re.I):
         return "timeout", 0.95, f"exception type {facts.type}" + (f" wrapping {wrapped.splitlines()[0][:80]}" if wrapped else "")
     if js and re.search(r"operation was aborted due to timeout|timed out after", said, re.I):

@@ -98,10 +98,16 @@ def generate(out: Path, *, only: str | None = None) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DATA)
-    parser.add_argument("--only", help="regenerate only the texts whose id contains this (for a look; labels.json is not written)")
+    parser.add_argument("--only", help="regenerate only the texts whose id contains this (their labels are replaced in labels.json)")
     args = parser.parse_args(argv)
     if args.only:
-        generate(args.out, only=args.only)
+        fresh = generate(args.out, only=args.only)
+        path = args.out / "labels.json"
+        labels = json.loads(path.read_text()) if path.is_file() else {"classes": [], "fingerprints": []}
+        for key in ("classes", "fingerprints"):
+            new = {item["id"]: item for item in fresh[key]}
+            labels[key] = [new.pop(item["id"], item) for item in labels[key]] + list(new.values())
+        path.write_text(json.dumps(labels, indent=1) + "\n")
         return 0
     if args.out.exists():
         shutil.rmtree(args.out)
