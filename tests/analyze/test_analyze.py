@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from pytest_autoheal import store
-from pytest_autoheal.classify import classify, facts_from_text
 from pytest_autoheal.fingerprint import fingerprint
 from pytest_autoheal.frames import parse_python_traceback
 from pytest_autoheal.logparse import clean_lines
