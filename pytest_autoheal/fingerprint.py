@@ -107,7 +107,8 @@ def grouping_frames(frames: Sequence[Frame]) -> list[Frame]:
     app = [f for f in frames if f.in_app and f.function not in _COMPREHENSIONS]
     app = [f for k, f in enumerate(app) if k + 1 == len(app) or (app[k + 1].module, app[k + 1].function) != (f.module, f.function)]
     app = collapse_recursion(app)
-    entry_files: set[str] = set()
+    # Module-level code marks an entry point even when a reader already set its frame aside (a console-script launcher).
+    entry_files = {f.file for f in frames if f.function in _MODULE_LEVEL and f.file}
     k = 0
     while k < len(app) - 1 and _is_caller(app[k], entry_files):
         if app[k].function in _MODULE_LEVEL:
