@@ -109,6 +109,7 @@ def build_record(
         for x in (facts.text, error.traceback[-TAIL_CHARS:], decode_output(error.stderr)[-TAIL_CHARS:], decode_output(error.log)[-4000:])
         if x
     )
+    facts.frames = facts.frames or error.frames
     facts.where = facts.where or _where(test)
     facts.location = facts.location or describe_location(error.frames) or facts.where
     classification: Classification = classify(facts, patterns)

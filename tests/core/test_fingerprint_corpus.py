@@ -74,12 +74,11 @@ def test_same_bug_in_another_checkout_path_keeps_its_fingerprint(baseline: dict,
 
 def test_fingerprint_keeps_the_values_it_was_built_from(baseline: dict) -> None:
     values = baseline["fingerprint"]["values"]
-    assert baseline["fingerprint"]["algorithm"] == "autoheal-v1"
+    assert baseline["fingerprint"]["algorithm"] == "autoheal-v2"
     assert values["type"] == "ZeroDivisionError"
-    assert values["frames"] == [
-        "tests.test_app:test_ratio:assert ratio(10, [None, None]) == 5",
-        "app.service:ratio:return total / len(cleaned)",
-    ]
+    # The test function only reached the bug: the frame that locates it is the service's.
+    assert values["frames"] == ["app.service:ratio:return total / len(cleaned)"]
+    assert [f["function"] for f in baseline["error"]["frames"]] == ["test_ratio", "ratio"]
     assert "message_template" not in values
 
 
