@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
+
+from tests.support.install import normalised_output
 
 from .helpers import records
 
@@ -133,12 +134,6 @@ def _autoheal_files(pytester: pytest.Pytester) -> list[str]:
     return [str(p) for p in pytester.path.rglob("*") if "autoheal" in p.name]
 
 
-def _normalised(text: str) -> list[str]:
-    # The plugins line names every installed plugin (pytest prints it); run times differ between runs.
-    lines = [line for line in text.splitlines() if not line.startswith(("plugins:", "rootdir:", "configfile:"))]
-    return sorted(re.sub(r"\bin \d+\.\d+s\b.*", "in <time>", line) for line in lines)
-
-
 @pytest.mark.parametrize("args", [(), ("-n", "2")], ids=["one-process", "xdist"])
 def test_unrelated_project_run_is_untouched(pytester: pytest.Pytester, args: tuple[str, ...]) -> None:
     pytester.makepyfile(**PLAIN_PROJECT)
@@ -147,7 +142,7 @@ def test_unrelated_project_run_is_untouched(pytester: pytest.Pytester, args: tup
     assert _autoheal_files(pytester) == []
     off = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:autoheal", *args)
     # Not one line more or different than with the plugin switched off.
-    assert _normalised(inert.stdout.str()) == _normalised(off.stdout.str())
+    assert normalised_output(inert.stdout.str()) == normalised_output(off.stdout.str())
     assert inert.stderr.str() == off.stderr.str()
 
 
