@@ -44,6 +44,7 @@ MARKERS = {
     "target": "target(name): the checked target (tool, command, page or file), recorded with failures",
 }
 META_FIELDS = ("level", "component", "category", "target")
+_MARKER_NAMES = frozenset(META_FIELDS)
 
 # The failure output carries the record's grouping so a raw CI log can be read back exactly.
 LOG_SECTION = "autoheal"
@@ -703,16 +704,23 @@ class DormantXdist:
 
 def _carries_markers(items: list[pytest.Item]) -> bool:
     """Whether any selected test, or a class, module or directory around it, has a level/component/category/target marker."""
-    names = frozenset(META_FIELDS)
-    seen: set[Any] = set()
+    names = _MARKER_NAMES
+    # Plain loops, no generator per test: this runs in every run of every project that has the plugin installed.
     for item in items:
-        node: Any = item
-        while node is not None and node not in seen:
-            if node.own_markers and any(m.name in names for m in node.own_markers):
+        for mark in item.own_markers:
+            if mark.name in names:
                 return True
-            if node is not item:
-                seen.add(node)
-            node = node.parent
+    todo = {item.parent for item in items}
+    seen: set[Any] = set()
+    while todo:
+        node = todo.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        for mark in node.own_markers:
+            if mark.name in names:
+                return True
+        todo.add(node.parent)
     return False
 
 

@@ -117,6 +117,6 @@ def _prune() -> None:
 
 
 def normalised_output(text: str) -> list[str]:
-    """A run's terminal output without what differs between two runs of the same tests: times, the plugins line."""
+    """A run's terminal output without what differs between two runs of the same tests: times, xdist worker names, the plugins line."""
     lines = [line for line in text.splitlines() if not line.startswith(("plugins:", "rootdir:", "configfile:"))]
-    return sorted(re.sub(r"\bin \d+\.\d+s\b.*", "in <time>", line) for line in lines)
+    return sorted(re.sub(r"\[gw\d+\]", "[gw]", re.sub(r"\bin \d+\.\d+s\b.*", "in <time>", line)) for line in lines)
