@@ -178,3 +178,28 @@ def test_the_users_ini_is_kept_and_their_level_tests_run_beside_the_suites(
     assert any(i.startswith(CLI) for i in passed) and any(i.startswith(MCP) for i in passed), passed
     tests = {t["nodeid"]: t for t in user_repo.run_json()["tests"]}
     assert tests["checks/check_platform.py::check_status_page"]["component"] == "cli"
+
+
+def readme_commands() -> tuple[str, str, str, str]:
+    """The install line, the TOML, the run line and the report path of README's "Use it on your platform"."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## Use it on your platform", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    lines = [line.split("  #", 1)[0].strip() for line in block.splitlines()]
+    toml = block.split("<<'TOML'\n", 1)[1].split("\nTOML\n", 1)[0]
+    install = next(line for line in lines if line.startswith("pip install"))
+    command = next(line for line in lines if line.startswith("pytest "))
+    report = next(line for line in lines if line.startswith("open ")).split()[1]
+    return install, toml, command, report
+
+
+def test_the_readme_commands_monitor_a_cli_and_an_mcp_server(user_repo: UserRepo, httpie_python: Path, time_server: Path) -> None:
+    install, toml, command, report = readme_commands()
+    assert install == 'pip install "pytest-autoheal[all]"'  # what the installed fixture did from the wheel
+    toml = toml.replace('["mycli"]', f'["{httpie_python.parent / "http"}"]').replace('["my-mcp-server"]', f'["{time_server}"]')
+    assert str(time_server) in toml and "bin/http" in toml
+    user_repo.write("pyproject.toml", toml)
+    result = user_repo.pytest(*command.split()[1:], "-rA")
+    assert result.returncode == 0, result.describe()
+    passed = outcome_ids(result, "PASSED")
+    assert any(i.startswith(CLI) for i in passed) and any(i.startswith(MCP) for i in passed), passed
+    assert (user_repo.path / report).is_file() and (user_repo.reports / "records").is_dir()
