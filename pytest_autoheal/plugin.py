@@ -181,9 +181,15 @@ def autoheal_record(request: pytest.FixtureRequest) -> TestState:
 def autoheal_config(request: pytest.FixtureRequest) -> AutohealConfig:
     """The validated ``[tool.autoheal]`` configuration of this run."""
     session = autoheal_session(request.config)
-    if session is None:
+    if session is not None:
+        return session.cfg
+    dormant = request.config.pluginmanager.get_plugin("autoheal-dormant")
+    if dormant is None:
         pytest.skip("pytest-autoheal is switched off (--autoheal-disable)")
-    return session.cfg
+    from .config import AutohealConfig
+
+    # A run that did not ask for the plugin has no table: the defaults.
+    return AutohealConfig(base_dir=dormant.raw.base_dir, source="<defaults>")
 
 
 class AutohealSession:

@@ -235,3 +235,10 @@ def test_markers_outside_the_selection_do_not_wake_the_plugin(pytester: pytest.P
     result.assert_outcomes(failed=1)
     assert not (pytester.path / "autoheal-reports").exists()
     assert "= autoheal =" not in result.stdout.str()
+
+
+def test_config_fixture_gives_the_defaults_in_a_run_that_did_not_ask(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_reads(autoheal_config):\n    assert autoheal_config.report_dir == 'autoheal-reports'\n")
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    assert not (pytester.path / "autoheal-reports").exists()
+    pytester.runpytest_subprocess("--autoheal-disable", "-rs").assert_outcomes(skipped=1)
