@@ -98,7 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         raw = _raw_config(config)
         if _asked(config, raw):
-            _start(config, raw, AutohealSession.from_config(config, raw))
+            _start(config, AutohealSession.from_config(config, raw))
             _bundle_suites(config)
         else:
             # Nothing asked for the plugin (yet): it writes and prints nothing unless the selected tests carry its markers.
@@ -126,7 +126,7 @@ def _asked(config: pytest.Config, raw: RawConfig) -> bool:
     return any(_opt(config, name) for name in ASKING_OPTIONS)
 
 
-def _start(config: pytest.Config, raw: RawConfig, session: AutohealSession) -> AutohealSession:
+def _start(config: pytest.Config, session: AutohealSession) -> AutohealSession:
     config.stash[STATE_KEY] = session
     config.pluginmanager.register(session, "autoheal-session")
     if config.pluginmanager.hasplugin("xdist"):
@@ -670,7 +670,7 @@ class Dormant:
             config.workeroutput["autoheal_woke"] = True  # type: ignore[attr-defined]
         else:
             return
-        _start(config, self.raw, woken)
+        _start(config, woken)
         woken.begin()
         woken.pytest_collection_modifyitems(session, config, items)
 
@@ -703,7 +703,7 @@ class DormantXdist:
         config, pending = self.dormant.config, self.pending
         session = AutohealSession(config, self.dormant.raw, None, Path(pending["autoheal_dir"]), dict(pending["autoheal_pending_run"]))
         session.started_at = pending["autoheal_started_at"]
-        _start(config, self.dormant.raw, session)
+        _start(config, session)
         # Registered from inside this hook call, the session's own xdist hooks see the next nodes; this one is handed over.
         config.pluginmanager.get_plugin("autoheal-xdist").pytest_testnodedown(node, error)
 

@@ -110,11 +110,12 @@ def test_broken_target_variant_gives_records_the_health_report_and_lf_reruns_the
         httpie_python, time_server, cli_extra=', env = { PYTHONPATH = "shadow" }', mcp_args=("--local-timezone", "Nowhere/Invalid")
     )
     user_repo.write("pyproject.toml", broken)
-    user_repo.write("tests/test_own_checks.py", OWN_FAILING_CHECK)
+    # Named like the cli suite's module: the installed suite imports under its package name, so both are collected.
+    user_repo.write("tests/test_cli.py", OWN_FAILING_CHECK)
     result = user_repo.pytest("--autoheal-level=smoke", "-rA")
     assert result.returncode == 1, result.describe()
     failed = outcome_ids(result, "FAILED")
-    assert "tests/test_own_checks.py::test_own_status_check" in failed
+    assert "tests/test_cli.py::test_own_status_check" in failed
     assert any(i.startswith(CLI) for i in failed) and any(i.startswith(MCP) for i in failed), failed
     records = user_repo.records()
     by_component = {c: [r for r in records if r["test"]["component"] == c] for c in ("cli", "mcp_tools")}
