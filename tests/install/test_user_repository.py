@@ -105,9 +105,9 @@ def test_broken_target_variant_gives_records_the_health_report_and_lf_reruns_the
     user_repo: UserRepo, httpie_python: Path, time_server: Path
 ) -> None:
     # httpie with a broken dependency on its path, mcp-server-time refusing its own option: both fail at start.
-    user_repo.write("shadow/requests/__init__.py", SHADOWED_REQUESTS)
+    shadow = user_repo.write("shadow/requests/__init__.py", SHADOWED_REQUESTS).parent.parent
     broken = targets_toml(
-        httpie_python, time_server, cli_extra=', env = { PYTHONPATH = "shadow" }', mcp_args=("--local-timezone", "Nowhere/Invalid")
+        httpie_python, time_server, cli_extra=f', env = {{ PYTHONPATH = "{shadow}" }}', mcp_args=("--local-timezone", "Nowhere/Invalid")
     )
     user_repo.write("pyproject.toml", broken)
     # Named like the cli suite's module: the installed suite imports under its package name, so both are collected.
