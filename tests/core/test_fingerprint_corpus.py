@@ -43,6 +43,7 @@ def run_variant(base: Path, name: str, files: dict[str, str]) -> dict:
         path.write_text(textwrap.dedent(text))
     (root / "app" / "__init__.py").touch()
     (root / "pytest.ini").write_text("[pytest]\n")
+    (root / "pyproject.toml").write_text("[tool.autoheal]\n")  # a project that asks for the plugin
     result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"], cwd=root, timeout=120)
     assert result.returncode == 1, result.text() + result.text("stderr")
     (rec,) = records(root / "autoheal-reports")
