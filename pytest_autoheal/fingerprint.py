@@ -1,4 +1,4 @@
-"""Grouping: the ``autoheal-v1`` fingerprint.
+"""Grouping: the ``autoheal-v2`` fingerprint.
 
 Built from the exception type and the in-app frames (module, function, normalised source
 line; never line numbers or absolute paths). The message counts only when there are no
@@ -19,7 +19,7 @@ from typing import Any
 from .frames import Frame
 from .lazyre import LazyPattern, lazy
 
-ALGORITHM = "autoheal-v1"
+ALGORITHM = "autoheal-v2"
 MAX_FRAMES = 30
 MAX_TEMPLATE = 500
 

@@ -23,6 +23,7 @@ from .fingerprint import fingerprint, message_template
 from .frames import Frame
 
 SCHEMA_ID = "autoheal.failure-record/v1"
+LEGACY_ALGORITHM = "autoheal-v1"
 SCHEMA_FILE = "failure-record.v1.json"
 COMPONENTS = ("cli", "mcp_tools", "js_sdk", "dashboard")
 PHASES = ("setup", "call", "teardown", "collect", "runtime")
@@ -72,6 +73,12 @@ class TestInfo:
 
 @dataclass
 class ErrorInfo:
+    """The target's evidence (type, message, frames, its own traceback and output) and, apart, the monitor's.
+
+    Class and fingerprint read the evidence only; ``monitor`` (the suite's traceback with its
+    fixture and config reprs, the test's captured output) is kept for debugging and decides nothing.
+    """
+
     type: str
     message: str = ""
     frames: list[Frame] = field(default_factory=list)
@@ -80,6 +87,14 @@ class ErrorInfo:
     stderr: str | bytes | None = None
     log: str | bytes | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    monitor: dict[str, str | bytes | None] = field(default_factory=dict)
+    # What failed, named the same however it was observed; the fingerprint's target (else the test's).
+    subject: str | None = None
+    # The component whose bug this is, when another component's test saw it.
+    component: str | None = None
+    exit_code: int | None = None
+    # The evidence behind a class the monitor knew for certain (a missing program, a signal).
+    reason: str | None = None
 
 
 def record_id(run_id: str, nodeid: str, phase: str, salt: str = "") -> str:
@@ -112,7 +127,15 @@ def build_record(
     facts.where = facts.where or _where(test)
     facts.location = facts.location or describe_location(error.frames) or facts.where
     classification: Classification = classify(facts, patterns)
-    fp = fingerprint(error.type, message, error.frames, target=test.target, component=test.component)
+    if error.exit_code is not None and not facts.hint and not facts.signal and _generic(classification):
+        # Nothing more precise is known than that the process ended: its exit is the evidence.
+        facts.signal = f"exit code {error.exit_code}"
+        classification = classify(facts, patterns)
+        classification.confidence = 0.75
+        classification.evidence = [f"the process exited with code {error.exit_code} without a traceback"]
+    elif facts.hint and error.reason and classification.cls == facts.hint:
+        classification.evidence = [error.reason]
+    fp = fingerprint(error.type, message, error.frames, target=error.subject or test.target, component=error.component or test.component)
     return {
         "schema": SCHEMA_ID,
         "id": record_id(str(run.get("id", "")), test.nodeid, test.phase, record_id_salt),
@@ -132,11 +155,27 @@ def build_record(
             "log_tail": truncate(error.log),
             "extras": _json_safe(error.extras),
         },
-        "fingerprint": fp.to_dict(),
+        "fingerprint": {**fp.to_dict(), "legacy": [_legacy_v1(error, message, test)]},
         "classification": classification.to_dict(),
         "flaky": False,
         "occurrences": {"first_seen": now, "last_seen": now, "count": 1},
+        "monitor": {k: truncate(v, TRACEBACK_CHARS) for k, v in error.monitor.items() if v},
     }
+
+
+def _generic(classification: Classification) -> bool:
+    """The classifier knew nothing but the error's type name."""
+    return classification.cls == "unknown" or (classification.evidence or [""])[0].startswith("uncaught exception of type")
+
+
+def _legacy_v1(error: ErrorInfo, message: str, test: TestInfo) -> dict[str, str]:
+    """The ``autoheal-v1`` hash of this failure, so heal recognises issues filed under v1.
+
+    v1 hashed the same values under its own name, but took the target and component from the test.
+    """
+    values = fingerprint(error.type, message, error.frames, target=test.target, component=test.component).values
+    digest = hashlib.sha256(json.dumps([LEGACY_ALGORITHM, values], sort_keys=True).encode()).hexdigest()[:16]
+    return {"algorithm": LEGACY_ALGORITHM, "hash": digest}
 
 
 def _where(test: TestInfo) -> str:
