@@ -145,13 +145,13 @@ def last_words(text: str | bytes | None, lines: int = LAST_LINES, width: int = L
     return said if len(said) <= width else "..." + said[-(width - 3) :]
 
 
-def missing_program(what: str, program: str, setting: str, **kwargs: Any) -> TargetFailure:
+def missing_program(what: str, program: str, setting: str, *, message: str | None = None, **kwargs: Any) -> TargetFailure:
     """A configured program or path that does not exist: a ``config`` failure naming the setting to fix."""
     summary = f"{what}: the program {program!r} was not found; check {setting} or install it"
     return TargetFailure(
         summary,
         error_type="FileNotFoundError",
-        message=f"program not found: {program}",
+        message=message or f"program not found: {program}",
         hint="config",
         reason=f"the configured program {program!r} does not exist",
         **kwargs,

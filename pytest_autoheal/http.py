@@ -7,7 +7,9 @@ ignored (``trust_env=False``) since the targets sit on loopback.
 
 from __future__ import annotations
 
+import html
 import json as _json
+import re
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -63,6 +65,14 @@ class HttpResult:
     def json(self) -> Any:
         """The body parsed as JSON; raises ``json.JSONDecodeError`` (a ``ValueError``) when it is not."""
         return _json.loads(self.text())
+
+    def gist(self, limit: int = 200) -> str:
+        """What the body says, on one line: the text of an HTML page (its tags and head dropped), else the body's start."""
+        text = self.text()[:20_000]
+        if self.is_html or text.lstrip()[:1] == "<":
+            text = re.sub(r"(?is)<(head|script|style)\b.*?</\1>|<[^>]+>", " ", text)
+        text = " ".join(html.unescape(text).split())
+        return text if len(text) <= limit else text[: limit - 3] + "..."
 
     def describe(self) -> str:
         """``GET /x answered 404`` or ``GET /x failed: connection refused``: for failure messages."""

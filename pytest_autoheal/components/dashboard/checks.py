@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ... import http
-from ...errors import TargetFailure, last_words
+from ...errors import TargetFailure
 from ...frames import Frame
 from .browser import PageResult
 from .config import DashboardConfig
@@ -50,7 +50,7 @@ def http_failure(result: http.HttpResult, *, what: str, server_log: str = "", ro
         failure.subject = path
         failure.summary = f"{summary}: {failure.error_type}: {' '.join(failure.message.split())[:200]}"
         return failure
-    said = last_words(result.text()[:2000], lines=1) if result.body else ""
+    said = result.gist() if result.body else ""
     return TargetFailure(
         summary + (f": {said}" if said else ""),
         error_type="HTTPError",

@@ -22,6 +22,8 @@ class StressResult:
     latencies_ms: list[float] = field(default_factory=list)
     rss_growth_mb: float | None = None
     error_samples: list[str] = field(default_factory=list)
+    # Each failed call's tool and arguments, so each distinct failure can be told on its own.
+    failed: list[tuple[ServedTool, dict[str, Any], str]] = field(default_factory=list)
 
     @property
     def error_rate(self) -> float:
@@ -87,6 +89,7 @@ def run_stress(target: McpTarget, work: list[tuple[ServedTool, dict[str, Any]]])
             if failed:
                 result.errors += 1
                 result.error_samples.append(f"{tool.name}: {detail}")
+                result.failed.append((tool, arguments, detail))
 
     async def main() -> None:
         async with contextlib.AsyncExitStack() as stack:
