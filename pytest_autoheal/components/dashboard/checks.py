@@ -33,12 +33,13 @@ def http_failure(result: http.HttpResult, *, what: str, server_log: str = "", ro
     path = url_path(result.url)
     extras = {"url": result.url, "method": result.method, "http_status": result.status, "response": result.to_dict()}
     summary = f"{what}: {result.describe()}"
-    if result.error and result.status is None:
+    if result.error:
         timed_out = result.error_type == "TimeoutError"
+        how = f"answered {result.status} but the body failed" if result.status is not None else "failed"
         return TargetFailure(
             summary,
             error_type=result.error_type or "ConnectError",
-            message=f"{result.method} {path} failed: {result.error}",
+            message=f"{result.method} {path} {how}: {result.error}",
             log=server_log,
             extras=extras,
             hint="timeout" if timed_out else "network",
@@ -57,7 +58,7 @@ def http_failure(result: http.HttpResult, *, what: str, server_log: str = "", ro
         message=f"{result.method} {path} answered {result.status}",
         log=server_log,
         extras=extras,
-        http_status=result.status,
+        http_status=result.status if (result.status or 0) >= 400 else None,
         subject=path,
     )
 
