@@ -56,6 +56,8 @@ def log_line(record: dict[str, Any]) -> str:
     cls = record["classification"]
     data = {"record": record["id"], "fingerprint": fp["hash"], "algorithm": fp["algorithm"], "class": cls["class"]}
     data.update(confidence=cls["confidence"], type=record["error"]["type"], values=fp["values"])
+    if fp.get("legacy"):
+        data["legacy"] = fp["legacy"]
     return redact(json.dumps(data, ensure_ascii=False))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
@@ -123,12 +124,16 @@ class Run:
     records: list[dict[str, Any]]
     report: Path
 
+    def run_json(self) -> dict[str, Any]:
+        return json.loads((self.report / "run.json").read_text("utf-8"))
+
     def suite_records(self) -> list[dict[str, Any]]:
         """Records the suites wrote (not ones the platform's own reporters sent)."""
         return [r for r in self.records if r["source"] in ("pytest", "controller")]
 
 
 def _table(name: str, table: dict[str, Any]) -> list[str]:
+    table = {k: v for k, v in table.items() if v is not None}
     plain = {k: v for k, v in table.items() if not (isinstance(v, dict) and k in ("examples", "stress") and name.endswith("mcp"))}
     lines = [f"[{name}]"] + [f"{_key(k)} = {toml_value(v)}" for k, v in plain.items()]
     for key in set(table) - set(plain):

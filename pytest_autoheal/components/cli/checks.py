@@ -321,7 +321,7 @@ def check_budgets(cfg: CliConfig, target: CliTarget, plan: CliStress, result: St
             TargetFailure(
                 f"`{target.name}` under load: " + "; ".join(over),
                 error_type="LatencyBudgetExceeded",
-                message="CLI latency under load is over its budget",
+                message=f"`{target.name}` latency under load is over its budget",
                 hint="timeout",
                 extras={"variant": target.name, "stress": metrics, "budgets": plan.model_dump()},
                 subject="stress",
@@ -332,7 +332,7 @@ def check_budgets(cfg: CliConfig, target: CliTarget, plan: CliStress, result: St
             TargetFailure(
                 f"`{target.name}` under load: peak RSS {result.peak_rss_mb:.0f} MB > budget {plan.max_rss_mb:g} MB",
                 error_type="MemoryBudgetExceeded",
-                message="CLI peak memory under load is over its budget",
+                message=f"`{target.name}` peak memory under load is over its budget",
                 hint="resource",
                 extras={"variant": target.name, "stress": metrics, "budgets": plan.model_dump()},
                 subject="stress",

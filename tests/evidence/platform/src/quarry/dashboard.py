@@ -50,6 +50,11 @@ async def missing_script(request):
     return page("widgets", "<script src='/static/widgets.js'></script>")
 
 
+async def alerts(request):
+    # Not linked from anywhere: a page with a console error, for comparing what each browser driver reads.
+    return page("alerts", "<script>console.error('alert feed stale: 3 alerts dropped')</script>")
+
+
 def load_stats() -> dict[str, int]:
     return {name: pit["depth"] for name, pit in PITS.items()}
 
@@ -69,6 +74,7 @@ app = Starlette(
         Route("/broken/uncaught", uncaught),
         Route("/broken/rejection", rejection),
         Route("/broken/missing-script", missing_script),
+        Route("/alerts", alerts),
         Route("/api/stats", stats),
         Route("/api/health", health),
         Mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static")),
