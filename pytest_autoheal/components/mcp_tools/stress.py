@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,5 +105,7 @@ def run_stress(target: McpTarget, work: list[tuple[ServedTool, dict[str, Any]]])
             growth = [a - b for a, b in zip(after, before, strict=True) if a is not None and b is not None]
             result.rss_growth_mb = max(growth) if growth else None
 
-    anyio.run(main)
+    # In a thread of its own: the worker's thread may already run an event loop (Playwright's sync API leaves one).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(anyio.run, main).result()
     return result
