@@ -107,6 +107,9 @@ class TargetFailure(Exception):
         ``what`` says which process and when (``"the dashboard exited before ... answered"``
         reads ``"the dashboard"``, ``"before ... answered"`` is the caller's summary prefix).
         """
+        if signal is None and code is not None and code < 0:
+            # A negative return code is the signal that ended the process (subprocess and anyio say so).
+            signal, code = signal_name(-code), None
         words = last_words(output)
         ended = f"was killed by {signal}" if signal else f"exited with code {code}"
         parsed = parse_python_traceback(output, roots)
@@ -134,6 +137,16 @@ class TargetFailure(Exception):
 
     def __str__(self) -> str:
         return self.summary
+
+
+def signal_name(number: int) -> str:
+    """``SIGSEGV`` for 11: how a process's ending by a signal is named in records."""
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def last_words(text: str | bytes | None, lines: int = LAST_LINES, width: int = LAST_WIDTH) -> str:

@@ -132,7 +132,13 @@ def test_each_planted_fault_is_one_fingerprint_with_its_class_at_every_level(qua
     assert metrics["errors"] == metrics["requests"] // metrics["paths"] and metrics["errors"] > 0
 
     # The terminal says what the targets said.
-    for words in ("crashed with KeyError (exit code 1): 'price'", "convert: unknown option", "KeyError: 'depth'", "ZeroDivisionError", "was killed by SIGABRT"):
+    for words in (
+        "crashed with KeyError (exit code 1): 'price'",
+        "convert: unknown option",
+        "KeyError: 'depth'",
+        "ZeroDivisionError",
+        "was killed by SIGABRT",
+    ):
         assert words in out, words
     # The health report shows the CLI's own traceback, not the suite's frames and a repr of its configuration.
     health = (run.report / "health.html").read_text("utf-8")

@@ -83,7 +83,11 @@ def test_one_record_per_distinct_failure_and_the_test_fails_once(run) -> None:
     result, records = run
     pages = [r for r in records if r["test"]["nodeid"].endswith("test_three_pages_three_records")]
     assert sorted(r["test"]["target"] for r in pages) == ["/a", "/b.js", "/c"]
-    assert {r["test"]["target"]: r["classification"]["class"] for r in pages} == {"/a": "js_error", "/b.js": "http_error", "/c": "console_error"}
+    assert {r["test"]["target"]: r["classification"]["class"] for r in pages} == {
+        "/a": "js_error",
+        "/b.js": "http_error",
+        "/c": "console_error",
+    }
     assert len({r["fingerprint"]["hash"] for r in pages}) == 3
     assert result.stdout.str().count("FAILED test_target.py::test_three_pages_three_records") == 1
     result.stdout.fnmatch_lines(["*3 distinct failures in 3 pages (one record each); first: page /a: uncaught TypeError*"])

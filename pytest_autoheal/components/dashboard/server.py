@@ -146,10 +146,8 @@ def start_dashboard(
     dashboard.stop()
     extras = {"argv": dashboard.argv, "url": ready_url, "http_status": last.status, "exit_code": code}
     if code is not None:
-        signal = _signal_name(code)
         failure = TargetFailure.from_exit(
-            "the dashboard", log, code=None if signal else code, signal=signal, roots=roots, default_type="DashboardExited", log=log,
-            extras=extras, **START,
+            "the dashboard", log, code=code, roots=roots, default_type="DashboardExited", log=log, extras=extras, **START
         )
         failure.summary += f" (before GET {ready_url} answered)"
         raise failure
@@ -158,8 +156,13 @@ def start_dashboard(
     if last.status is not None:
         summary = f"the dashboard did not become ready: GET {ready_url} answered {last.status} after {cfg.ready_timeout:g}s{tail}"
         raise TargetFailure(
-            summary, error_type="HTTPError", message=f"GET {cfg.ready_path} answered {last.status}", log=log, extras=extras,
-            http_status=last.status if last.status >= 400 else None, **START,
+            summary,
+            error_type="HTTPError",
+            message=f"GET {cfg.ready_path} answered {last.status}",
+            log=log,
+            extras=extras,
+            http_status=last.status if last.status >= 400 else None,
+            **START,
         )
     timed_out = last.error_type == "TimeoutError"
     summary = f"the dashboard did not become ready within {cfg.ready_timeout:g}s: GET {ready_url} failed: {last.error}{tail}"
@@ -177,14 +180,3 @@ def start_dashboard(
 
 # A dashboard that does not start fails every test that needs it: one bug, recorded once, whichever component's test saw it.
 START: dict[str, Any] = {"subject": "start-up", "component": "dashboard", "shared": True}
-
-
-def _signal_name(code: int) -> str | None:
-    import signal
-
-    if code >= 0:
-        return None
-    try:
-        return signal.Signals(-code).name
-    except ValueError:
-        return f"signal {-code}"

@@ -112,8 +112,12 @@ async def _stdio_streams(target: McpTarget, stderr_path: Path, garbage: list[str
             missing = target.argv[0] if target.cwd is None or Path(target.cwd).is_dir() else str(target.cwd)
             setting = "[tool.autoheal.mcp] command" if missing == target.argv[0] else "[tool.autoheal.mcp] cwd"
             raise missing_program(
-                "MCP server could not be started", missing, setting, message=f"cannot start {missing}: not found",
-                extras={"argv": target.argv}, **START,
+                "MCP server could not be started",
+                missing,
+                setting,
+                message=f"cannot start {missing}: not found",
+                extras={"argv": target.argv},
+                **START,
             ) from None
         except OSError as exc:
             raise TargetFailure(
@@ -246,12 +250,10 @@ def handshake_failure(conn: Connection, exc: BaseException, timeout: float) -> T
         summary = f"MCP server wrote non-JSON-RPC text to stdout instead of answering initialize: {conn.garbage[0][:120]!r}"
         return TargetFailure(summary, error_type="ProtocolError", message=summary, stderr=stderr, extras=extras, hint="contract", **START)
     if code is not None:
-        signal_name = _signal_name(code)
         failure = TargetFailure.from_exit(
-            "MCP server", stderr, code=None if signal_name else code, signal=signal_name, default_type="ServerExited",
-            stderr=stderr, extras=extras, **START,
+            "MCP server", stderr, code=code, default_type="ServerExited", stderr=stderr, extras=extras, **START
         )
-        ended = f"was killed by {signal_name}" if signal_name else f"exited with code {code}"
+        ended = f"was killed by {failure.signal}" if failure.signal else f"exited with code {code}"
         said = failure.summary.split(": ", 1)[1] if ": " in failure.summary else "it printed nothing"
         failure.message = f"MCP server {ended} before completing the handshake"
         failure.summary = f"{failure.message}: {said}"
@@ -260,8 +262,14 @@ def handshake_failure(conn: Connection, exc: BaseException, timeout: float) -> T
         said = f"; it last wrote: {last_words(stderr)}" if stderr.strip() else ""
         summary = f"MCP server did not answer initialize within {timeout:g}s{said}"
         return TargetFailure(
-            summary, error_type="HandshakeTimeout", message=f"MCP server did not answer initialize within {timeout:g}s", stderr=stderr,
-            extras=extras, hint="timeout", reason=f"no answer to initialize within {timeout:g}s while the server kept running", **START,
+            summary,
+            error_type="HandshakeTimeout",
+            message=f"MCP server did not answer initialize within {timeout:g}s",
+            stderr=stderr,
+            extras=extras,
+            hint="timeout",
+            reason=f"no answer to initialize within {timeout:g}s while the server kept running",
+            **START,
         )
     summary = f"MCP handshake failed: {type(exc).__name__}: {exc}"
     return TargetFailure(summary, error_type=type(exc).__name__, message=str(exc), stderr=stderr, extras=extras, **START)
@@ -325,15 +333,6 @@ def _leaves(exc: BaseException) -> Iterator[BaseException]:
             yield from _leaves(member)
     else:
         yield exc
-
-
-def _signal_name(code: int) -> str | None:
-    if code >= 0:
-        return None
-    try:
-        return signal.Signals(-code).name
-    except ValueError:
-        return f"signal {-code}"
 
 
 class McpSession:

@@ -39,7 +39,9 @@ async def pits(request):
 
 
 async def uncaught(request):
-    return page("map", "<div id='map'></div><script>\nfunction drawMap(layer) {\n  return layer.tiles.length;\n}\ndrawMap(null);\n</script>")
+    return page(
+        "map", "<div id='map'></div><script>\nfunction drawMap(layer) {\n  return layer.tiles.length;\n}\ndrawMap(null);\n</script>"
+    )
 
 
 async def rejection(request):
