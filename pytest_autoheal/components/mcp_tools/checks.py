@@ -136,7 +136,8 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
     outcome.is_error = bool(result.is_error)
     outcome.text = result_text(result)
     outcome.structured = result.structured_content
-    stderr = call_window(conn, offset, settle=outcome.is_error or "Traceback (most recent call last)" in outcome.text)
+    crashed = outcome.is_error and looks_like_crash(outcome.text) is not None
+    stderr = call_window(conn, offset, settle=outcome.is_error or "Traceback" in outcome.text, wait_for="Traceback" if crashed else None)
     extras["server_stderr_tail"] = stderr[-4000:]
     _judge(outcome, tool, result, stderr, source, cfg.validation_answers)
     if outcome.failure is not None:
@@ -144,15 +145,21 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
     return outcome
 
 
-def call_window(conn: Connection | None, offset: int, *, settle: bool) -> str:
+def call_window(conn: Connection | None, offset: int, *, settle: bool, wait_for: str | None = None, wait: float = 1.0) -> str:
     """This call's stderr window: from where the server's stderr stood when the call began to where it stands now.
 
-    After a failed call the window closes only once the server has stopped writing (it often logs the
-    traceback after answering), so that traceback is this call's and never the next call's.
+    After a failed call the window closes only once the server has stopped writing, and after a crash
+    answer only once its traceback is there (or ``wait`` seconds passed): servers often log it after
+    answering, and it must be this call's, never the next call's.
     """
     if conn is None:
         return ""
-    return conn.stderr_between(offset, conn.settled_size() if settle else conn.stderr_size())
+    text = conn.stderr_between(offset, conn.settled_size() if settle else conn.stderr_size())
+    deadline = time.monotonic() + wait
+    while wait_for and wait_for not in text and time.monotonic() < deadline:
+        time.sleep(0.05)
+        text = conn.stderr_between(offset, conn.settled_size())
+    return text
 
 
 def tool_traceback(stderr: str, tool: str) -> str:
