@@ -117,17 +117,19 @@ def error_from_exception(exc: BaseException, roots: Sequence[str | Path], longre
     message = facts.message
     if hasattr(exc, "msg") and error_type in ("Failed", "Skipped", "Exit") and isinstance(exc.msg, str):
         message = facts.message = exc.msg
-    return ErrorInfo(type=error_type, message=message, frames=frames, traceback=_format(exc), monitor=monitor), facts
+    traceback = _format(exc, error_type, message, frames)
+    return ErrorInfo(type=error_type, message=message, frames=frames, traceback=traceback, monitor=monitor), facts
 
 
-def _format(exc: BaseException) -> str:
-    """The exception's own traceback (frames and source lines, no argument or local reprs)."""
-    import traceback
-
-    try:
-        return "".join(traceback.format_exception(exc))
-    except Exception:
-        return f"{type(exc).__name__}: <unprintable>"
+def _format(exc: BaseException, error_type: str, message: str, frames: Sequence[Frame]) -> str:
+    """The exception's own traceback in Python's layout, from the frames already read (no argument or local reprs)."""
+    lines = ["Traceback (most recent call last):"]
+    for f in frames:
+        lines.append(f'  File "{f.file}", line {f.line}, in {f.function}')
+        if f.source:
+            lines.append(f"    {f.source}")
+    lines.append(f"{error_type}: {message}" if message else error_type)
+    return "\n".join(lines)
 
 
 def _rooted(frame: Frame, roots: Sequence[str | Path]) -> Frame:
