@@ -87,7 +87,8 @@ def error_from_exception(exc: BaseException, roots: Sequence[str | Path], longre
         exc = exc.__cause__
     monitor: dict[str, str | bytes | None] = {"traceback": longrepr}
     if isinstance(exc, TargetFailure):
-        facts = facts_from_text(exc.error_type, exc.message)
+        # A message the monitor wrote is not evidence: classification reads what the target said instead.
+        facts = facts_from_text(exc.error_type, exc.message if exc.said is None else exc.said)
         facts.hint = exc.hint
         facts.signal = exc.signal
         facts.http_status = exc.http_status
@@ -106,6 +107,7 @@ def error_from_exception(exc: BaseException, roots: Sequence[str | Path], longre
             component=exc.component,
             exit_code=exc.exit_code,
             reason=exc.reason,
+            fallback=exc.fallback,
         )
         return info, facts
     error_type = exception_type_name(exc)

@@ -28,7 +28,10 @@ class TargetFailure(Exception):
     the target as a whole (it did not start): every test that needs it sees the same
     exception, and the run records it once. ``exit_code`` is the target process's exit code
     when it ended; with nothing more precise known, the class comes from it.
-    ``reason`` is the evidence sentence behind ``hint``.
+    ``reason`` is the evidence sentence behind ``hint``. When the message is the monitor's own
+    sentence (an expectation the target's answer broke), ``said`` is what the target said (its
+    last lines), which classification reads instead, and ``fallback`` the class when that decides
+    nothing.
     """
 
     def __init__(
@@ -52,6 +55,8 @@ class TargetFailure(Exception):
         subject: str | None = None,
         component: str | None = None,
         shared: bool = False,
+        said: str | None = None,
+        fallback: str | None = None,
     ) -> None:
         super().__init__(summary)
         self.summary = summary
@@ -72,6 +77,8 @@ class TargetFailure(Exception):
         self.subject = subject
         self.component = component
         self.shared = shared
+        self.said = said
+        self.fallback = fallback
 
     @classmethod
     def from_output(

@@ -95,6 +95,8 @@ class ErrorInfo:
     exit_code: int | None = None
     # The evidence behind a class the monitor knew for certain (a missing program, a signal).
     reason: str | None = None
+    # The class when the target's own evidence decides nothing (with ``reason`` as its evidence).
+    fallback: str | None = None
 
 
 def record_id(run_id: str, nodeid: str, phase: str, salt: str = "") -> str:
@@ -124,10 +126,14 @@ def build_record(
         for x in (facts.text, error.traceback[-TAIL_CHARS:], decode_output(error.stderr)[-TAIL_CHARS:], decode_output(error.log)[-4000:])
         if x
     )
-    facts.where = facts.where or _where(test)
+    facts.where = facts.where or _where(test, error)
     facts.location = facts.location or describe_location(error.frames) or facts.where
     classification: Classification = classify(facts, patterns)
-    if error.exit_code is not None and not facts.hint and not facts.signal and _generic(classification):
+    if error.fallback and not facts.hint and _generic(classification):
+        facts.hint = error.fallback
+        classification = classify(facts, patterns)
+        classification.evidence = [error.reason or f"nothing the target printed names a cause; the check saw {error.fallback}"]
+    elif error.exit_code is not None and not facts.hint and not facts.signal and _generic(classification):
         # Nothing more precise is known than that the process ended: its exit is the evidence.
         facts.signal = f"exit code {error.exit_code}"
         classification = classify(facts, patterns)
@@ -178,11 +184,13 @@ def _legacy_v1(error: ErrorInfo, message: str, test: TestInfo) -> dict[str, str]
     return {"algorithm": LEGACY_ALGORITHM, "hash": digest}
 
 
-def _where(test: TestInfo) -> str:
-    if test.target and test.component:
-        return f"{test.component} target '{test.target}'"
-    if test.target:
-        return f"'{test.target}'"
+def _where(test: TestInfo, error: ErrorInfo) -> str:
+    # What failed as the fingerprint names it, so a cluster's root cause reads the same whichever record stands for it.
+    target, component = error.subject or test.target, error.component or test.component
+    if target and component:
+        return f"{component} target '{target}'" if target != "start-up" else f"the {component} start-up"
+    if target:
+        return f"'{target}'"
     return f"test {test.nodeid}"
 
 

@@ -23,6 +23,7 @@ from .discover import CliTarget
 from .helpparse import HelpInfo, has_traceback, parse_help
 
 MB = 1024 * 1024
+_SETTING = {"subject": "config", "shared": True}
 
 
 def without_launcher(frames: Sequence[Frame]) -> list[Frame]:
@@ -39,8 +40,10 @@ def invoke(
     target: CliTarget, args: Sequence[str], *, timeout: float, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> runner.RunResult:
     if target.problem:
-        extras = {"variant": target.name}
-        raise TargetFailure(target.problem, error_type="ConfigError", hint="config", reason=target.problem, extras=extras, subject="config")
+        # Every check of the variant meets the same setting: one record.
+        raise TargetFailure(
+            target.problem, error_type="ConfigError", hint="config", reason=target.problem, extras={"variant": target.name}, **_SETTING
+        )
     return runner.run(
         target.command(*args),
         timeout=timeout,
@@ -120,7 +123,8 @@ def failure(
         f"`{shown}`: {problem}{quoted}",
         error_type="CliCheckFailed",
         message=f"`{called}`: {problem}",
-        hint="assertion",
+        said=said,
+        fallback="assertion",
         reason=f"the CLI's answer broke the check's expectation: {problem}",
         extras=extras,
         subject=called,
