@@ -108,6 +108,7 @@ def error_from_exception(exc: BaseException, roots: Sequence[str | Path], longre
             exit_code=exc.exit_code,
             reason=exc.reason,
             fallback=exc.fallback,
+            legacy_message=exc.legacy_message,
         )
         return info, facts
     error_type = exception_type_name(exc)

@@ -57,6 +57,7 @@ class TargetFailure(Exception):
         shared: bool = False,
         said: str | None = None,
         fallback: str | None = None,
+        legacy_message: str | None = None,
     ) -> None:
         super().__init__(summary)
         self.summary = summary
@@ -79,6 +80,8 @@ class TargetFailure(Exception):
         self.shared = shared
         self.said = said
         self.fallback = fallback
+        # The message autoheal-v1 gave this failure, where it differs: heal still finds issues filed under v1.
+        self.legacy_message = legacy_message
 
     @classmethod
     def from_output(

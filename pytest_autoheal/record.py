@@ -97,6 +97,8 @@ class ErrorInfo:
     reason: str | None = None
     # The class when the target's own evidence decides nothing (with ``reason`` as its evidence).
     fallback: str | None = None
+    # The message autoheal-v1 gave this failure, where it differs (for the v1 hash heal matches old issues by).
+    legacy_message: str | None = None
 
 
 def record_id(run_id: str, nodeid: str, phase: str, salt: str = "") -> str:
@@ -170,16 +172,18 @@ def build_record(
 
 
 def _generic(classification: Classification) -> bool:
-    """The classifier knew nothing but the error's type name."""
-    return classification.cls == "unknown" or (classification.evidence or [""])[0].startswith("uncaught exception of type")
+    """The classifier knew nothing but the error's type name (its last-resort answers: unknown, or a low-confidence runtime_exception)."""
+    return classification.cls == "unknown" or (classification.cls == "runtime_exception" and classification.confidence < 0.7)
 
 
 def _legacy_v1(error: ErrorInfo, message: str, test: TestInfo) -> dict[str, str]:
     """The ``autoheal-v1`` hash of this failure, so heal recognises issues filed under v1.
 
-    v1 hashed the same values under its own name, but took the target and component from the test.
+    v1 hashed the same values under its own name, but took the target and component from the test, and
+    some failures had another message then (``legacy_message``).
     """
-    values = fingerprint(error.type, message, error.frames, target=test.target, component=test.component).values
+    old = error.legacy_message if error.legacy_message is not None else message
+    values = fingerprint(error.type, old, error.frames, target=test.target, component=test.component).values
     digest = hashlib.sha256(json.dumps([LEGACY_ALGORITHM, values], sort_keys=True).encode()).hexdigest()[:16]
     return {"algorithm": LEGACY_ALGORITHM, "hash": digest}
 

@@ -100,3 +100,27 @@ def test_a_target_that_did_not_start_is_one_record_however_many_tests_and_worker
     shared = [r for r in records if r["error"]["type"] == "ServiceExited"]
     assert len(shared) == 1, [r["test"]["nodeid"] for r in shared]
     assert shared[0]["fingerprint"]["values"]["target"] == "start-up" and shared[0]["classification"]["class"] == "crash"
+
+
+def test_the_v1_hash_is_made_from_what_v1_hashed() -> None:
+    """v1 named a CLI failure by its variant's command; v2 does not, and still keeps the hash v1 gave it."""
+    import hashlib
+    import json
+
+    from pytest_autoheal.fingerprint import message_template
+    from pytest_autoheal.record import ErrorInfo, TestInfo, build_record
+
+    v1_message = "`quarry-script convert --bad`: an invalid option gave exit code 1, expected a usage error (exit [2])"
+    error = ErrorInfo(
+        type="CliCheckFailed",
+        message="`convert --bad`: an invalid option gave exit code 1, expected a usage error (exit [2])",
+        legacy_message=v1_message,
+        subject="convert --bad",
+    )
+    test = TestInfo(nodeid="suites/cli/test_cli.py::t[quarry-script::convert]", component="cli", target="quarry-script convert")
+    record = build_record(test=test, error=error, run={"id": "r1"})
+    v1_values = {"type": "CliCheckFailed", "frames": [], "message_template": message_template(v1_message), "component": "cli"}
+    v1_values["target"] = "quarry-script convert"
+    v1 = hashlib.sha256(json.dumps(["autoheal-v1", v1_values], sort_keys=True).encode()).hexdigest()[:16]
+    assert record["fingerprint"]["legacy"] == [{"algorithm": "autoheal-v1", "hash": v1}]
+    assert record["fingerprint"]["values"]["target"] == "convert --bad" and "quarry-script" not in record["fingerprint"]["values"]["message_template"]
