@@ -120,14 +120,16 @@ def error_from_exception(exc: BaseException, roots: Sequence[str | Path], longre
     message = facts.message
     if hasattr(exc, "msg") and error_type in ("Failed", "Skipped", "Exit") and isinstance(exc.msg, str):
         message = facts.message = exc.msg
-    traceback = _format(exc, error_type, message, frames)
+    traceback = _format(error_type, message, frames)
     return ErrorInfo(type=error_type, message=message, frames=frames, traceback=traceback, monitor=monitor), facts
 
 
-def _format(exc: BaseException, error_type: str, message: str, frames: Sequence[Frame]) -> str:
+def _format(error_type: str, message: str, frames: Sequence[Frame]) -> str:
     """The exception's own traceback in Python's layout, from the frames already read (no argument or local reprs)."""
+    # pytest's and pluggy's frames that called the test are not the failure's: start at the first in-app frame.
+    first = next((i for i, f in enumerate(frames) if f.in_app), 0)
     lines = ["Traceback (most recent call last):"]
-    for f in frames:
+    for f in frames[first:]:
         lines.append(f'  File "{f.file}", line {f.line}, in {f.function}')
         if f.source:
             lines.append(f"    {f.source}")
