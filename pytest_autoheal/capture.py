@@ -46,6 +46,9 @@ class TestState:
     category: str | None = None
     # Further distinct failures the test found, each with its record target: one record each when the test fails.
     failures: list[tuple[TargetFailure, str | None]] = field(default_factory=list)
+    # What the test did to the target (tool calls, CLI invocations: see trail.py), and why it called nothing when policy said so.
+    trail: list[dict[str, Any]] = field(default_factory=list)
+    not_called: str | None = None
 
     def attach(self, name: str, path: str | Path) -> None:
         """Attach a file (a screenshot, a log) to the record of this test if it fails."""
@@ -220,6 +223,8 @@ def test_failure_records(
         meta.target = state.target or meta.target
         meta.category = state.category or meta.category
         error.extras = {**state.extras, **error.extras}
+        if state.trail:
+            error.extras["trail"] = list(state.trail)
         if state.attachments:
             error.extras["attachments"] = dict(state.attachments)
     common: dict[str, Any] = dict(phase=phase, run=run, patterns=patterns, duration=duration, outcome=outcome, worker=worker, reruns=reruns)

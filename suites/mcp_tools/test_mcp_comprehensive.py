@@ -1,5 +1,6 @@
-"""comprehensive: every safe tool is called (config examples, else minimal arguments from its input
-schema) under a timeout; protocol errors, crash text and output-schema violations fail the test."""
+"""comprehensive: every tool the call policy allows is called (config examples, else minimal arguments
+from its input schema) under a timeout; protocol errors, crash evidence and output-schema violations
+fail the test; a tool the policy does not allow is a skip that says why and what would allow it."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ import pytest
 pytest.importorskip("mcp", reason="the MCP client is not installed; install it with: pip install 'pytest-autoheal[mcp]'")
 
 from pytest_autoheal.components.mcp_tools.arguments import CannotGenerate
-from pytest_autoheal.components.mcp_tools.checks import arguments_for, call_tool, safety
+from pytest_autoheal.components.mcp_tools.checks import arguments_for, call_tool
+from pytest_autoheal.components.mcp_tools.policy import not_called_reason
 
 pytestmark = [pytest.mark.component("mcp_tools"), pytest.mark.level("comprehensive")]
 
 
 def test_tool_call(mcp, served_tool, tool_target, autoheal_record):
     cfg = mcp.target.cfg
-    reason = safety(served_tool, cfg.allow_destructive, cfg.skip_tools)
+    reason = not_called_reason(served_tool, cfg)
     if reason:
+        autoheal_record.not_called = reason
         pytest.skip(reason)
     try:
         calls = arguments_for(served_tool, cfg.examples)
@@ -32,3 +35,5 @@ def test_tool_call(mcp, served_tool, tool_target, autoheal_record):
             raise outcome.failure
         if outcome.validation_answer is not None:
             autoheal_record.metrics["validation_answer"] = outcome.validation_answer
+        if outcome.error_answer is not None:
+            autoheal_record.metrics["error_answer"] = outcome.error_answer

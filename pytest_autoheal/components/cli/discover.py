@@ -40,7 +40,10 @@ _ENTRY_POINTS_SNIPPET = (
 
 @dataclass
 class CliTarget:
-    """A runnable CLI variant: the command prefix, its environment, and what is wrong with it, if anything."""
+    """A runnable CLI variant: the command prefix, its environment, and what is wrong with it, if anything.
+
+    ``env`` is what the CLI gets on top of the allow-listed part of our environment (``runner.passed_env``).
+    """
 
     name: str
     argv: list[str]
@@ -66,9 +69,9 @@ def resolve_targets(cfg: AutohealConfig) -> list[CliTarget]:
     for index, variant in enumerate(cli.variants):
         key = f"tool.autoheal.cli.variants[{index}]"
         python = str(cfg.path(variant.python)) if variant.python and ("/" in variant.python) else (variant.python or sys.executable)
-        env = {**QUIET_ENV, **variant.env}
-        cwd = str(cfg.path(variant.cwd)) if variant.cwd else str(cfg.base_dir)
-        common = {"variant": variant, "index": index, "env": env, "cwd": cwd}
+        # The CLI runs in a sandbox (its own cwd, HOME, TMPDIR, XDG dirs) unless the variant places it.
+        cwd, env = runner.sandbox("cli").place(cfg.path(variant.cwd) if variant.cwd else None, {**QUIET_ENV, **variant.env})
+        common = {"variant": variant, "index": index, "env": env, "cwd": str(cwd)}
         if variant.module:
             targets.append(CliTarget(variant.name or f"python -m {variant.module}", [python, "-m", variant.module], **common))
         elif variant.script:
@@ -157,7 +160,7 @@ def discover_subcommands(target: CliTarget, timeout: float) -> list[Subcommand]:
     found: list[Subcommand] = []
 
     def read(path: tuple[str, ...]) -> HelpInfo | None:
-        result = runner.run(target.command(*path, "--help"), timeout=timeout, env=target.env, cwd=target.cwd)
+        result = runner.run(target.command(*path, "--help"), timeout=timeout, env=target.env, inherit_env=False, cwd=target.cwd, trail=True)
         return parse_help(result.text("stdout") or result.text("stderr"), variant.style) if result.ok else None
 
     # Level by level, each level's help read in parallel; the result is still in depth-first order.

@@ -14,7 +14,7 @@ from typing import Any
 
 from ... import http
 from ...errors import TargetFailure, last_words, missing_program
-from ...runner import Service, start
+from ...runner import Service, sandbox, start
 from .config import DashboardConfig
 
 
@@ -116,15 +116,16 @@ def start_dashboard(
         argv = [fill(a) for a in cfg.argv()]
         argv[0] = resolve_program(argv[0], base_dir)
         dashboard.argv = argv
-        child_env = {k: fill(v) for k, v in cfg.env.items()} | dict(env or {})
-        cwd = (base_dir / cfg.cwd) if cfg.cwd else base_dir
+        # The dashboard runs in a sandbox (its own cwd, HOME, TMPDIR, XDG dirs) unless the config places it.
+        cwd, child_env = sandbox("dashboard").place((base_dir / cfg.cwd) if cfg.cwd else None, {k: fill(v) for k, v in cfg.env.items()})
+        child_env |= dict(env or {})
         if not (os.sep in argv[0] and os.access(argv[0], os.X_OK)) and shutil.which(argv[0], path=child_env.get("PATH")) is None:
             key = "[tool.autoheal.dashboard] command"
             raise missing_program("the dashboard did not start", argv[0], key, extras={"argv": argv}, **START)
         if not Path(cwd).is_dir():
             raise missing_program("the dashboard did not start", str(cwd), "[tool.autoheal.dashboard] cwd", extras={"argv": argv}, **START)
         try:
-            dashboard.service = start(stop_with_parent(argv), log_path=log_path, env=child_env, cwd=cwd)
+            dashboard.service = start(stop_with_parent(argv), log_path=log_path, env=child_env, inherit_env=False, cwd=cwd)
         except OSError as exc:
             raise TargetFailure(
                 f"the dashboard command could not start: {exc}; check [tool.autoheal.dashboard] command",

@@ -79,7 +79,7 @@ class _Importer:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=child_env(target.env),
+            env=child_env(target.env, inherit=False),
             cwd=target.cwd,
             start_new_session=True,
             text=True,
