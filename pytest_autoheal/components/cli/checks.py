@@ -23,7 +23,6 @@ from .discover import CliTarget
 from .helpparse import HelpInfo, has_traceback, parse_help
 
 MB = 1024 * 1024
-_SETTING = {"subject": "config", "shared": True}
 
 
 def without_launcher(frames: Sequence[Frame]) -> list[Frame]:
@@ -40,9 +39,15 @@ def invoke(
     target: CliTarget, args: Sequence[str], *, timeout: float, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> runner.RunResult:
     if target.problem:
-        # Every check of the variant meets the same setting: one record.
+        # Every check of the variant meets the same setting: one record, named by the variant (the setting is its).
         raise TargetFailure(
-            target.problem, error_type="ConfigError", hint="config", reason=target.problem, extras={"variant": target.name}, **_SETTING
+            target.problem,
+            error_type="ConfigError",
+            hint="config",
+            reason=target.problem,
+            extras={"variant": target.name},
+            subject=target.name,
+            shared=True,
         )
     return runner.run(
         target.command(*args),
