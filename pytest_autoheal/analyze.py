@@ -210,6 +210,7 @@ def _adopt_plugin_grouping(record: dict[str, Any], recorded: dict[str, Any]) -> 
         "algorithm": str(recorded.get("algorithm") or record["fingerprint"]["algorithm"]),
         "hash": recorded["fingerprint"],
         "values": recorded["values"],
+        **({"legacy": recorded["legacy"]} if recorded.get("legacy") else {}),
     }
     record["error"]["type"] = str(recorded.get("type") or record["error"]["type"])
     cls = record["classification"]

@@ -24,6 +24,7 @@ from .frames import Frame
 from .lazyre import LazyPattern, lazy
 
 ALGORITHM = "autoheal-v2"
+LEGACY_ALGORITHM = "autoheal-v1"
 MAX_FRAMES = 30
 MAX_TEMPLATE = 500
 
@@ -83,6 +84,22 @@ def fingerprint(
     in-app frames: without a stack, "which tool failed" is what tells two bugs apart.
     """
     app = [f.key() for f in grouping_frames(frames)][-MAX_FRAMES:]
+    return _hashed(ALGORITHM, _values(error_type, message, app, target, component))
+
+
+
+def legacy_v1(
+    error_type: str, message: str = "", frames: Sequence[Frame] = (), *, target: str | None = None, component: str | None = None
+) -> Fingerprint:
+    """The ``autoheal-v1`` fingerprint of the same failure, so issues filed under v1 are still recognised.
+
+    v1 hashed every in-app frame (callers and each recursion level included) under its own name.
+    """
+    app = [f.key() for f in frames if f.in_app][-MAX_FRAMES:]
+    return _hashed(LEGACY_ALGORITHM, _values(error_type, message, app, target, component))
+
+
+def _values(error_type: str, message: str, app: list[str], target: str | None, component: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {"type": error_type or "unknown", "frames": app}
     if not app:
         values["message_template"] = message_template(message)
@@ -90,8 +107,12 @@ def fingerprint(
             values["component"] = component
         if target:
             values["target"] = target
-    digest = hashlib.sha256(json.dumps([ALGORITHM, values], sort_keys=True).encode()).hexdigest()[:16]
-    return Fingerprint(ALGORITHM, digest, values)
+    return values
+
+
+def _hashed(algorithm: str, values: dict[str, Any]) -> Fingerprint:
+    digest = hashlib.sha256(json.dumps([algorithm, values], sort_keys=True).encode()).hexdigest()[:16]
+    return Fingerprint(algorithm, digest, values)
 
 
 _MODULE_LEVEL = {"<module>", "Object.<anonymous>", "<anonymous>", "<main>"}

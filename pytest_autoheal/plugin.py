@@ -59,6 +59,8 @@ def log_line(record: dict[str, Any]) -> str:
     cls = record["classification"]
     data = {"record": record["id"], "fingerprint": fp["hash"], "algorithm": fp["algorithm"], "class": cls["class"]}
     data.update(confidence=cls["confidence"], type=record["error"]["type"], values=fp["values"])
+    if fp.get("legacy"):
+        data["legacy"] = fp["legacy"]
     return redact(json.dumps(data, ensure_ascii=False))
 
 
@@ -460,7 +462,7 @@ class AutohealSession:
             from .record import write_record
 
             write_record(self.report_dir, rec)
-        _attach_log_sections(reports, records)
+        _attach_log_sections(reports, records, str(self.run.get("id", "")))
         data = summary.write(self.report_dir, exit_status)
         from .report import publish
 
@@ -601,42 +603,35 @@ class Capture:
             _warn(node, f"could not write the failure record: {exc!r}")
 
     def _test_failure(self, item: pytest.Item, call: pytest.CallInfo[Any], report: pytest.TestReport) -> None:
-        from .capture import TestMeta, error_from_exception, make_test_record, merge_occurrence
+        from .capture import TestMeta, merge_occurrence, test_failure_records
 
         s = self.session
         nodeid = item.nodeid
-        meta = TestMeta(**s.meta.get(nodeid, {}))
-        state = s.states.get(nodeid)
-        longrepr = _longrepr_text(report)
-        error, facts = error_from_exception(call.excinfo.value, s.roots, longrepr)  # type: ignore[union-attr]
-        error.stdout = error.stdout if error.stdout is not None else report.capstdout
-        error.stderr = error.stderr if error.stderr is not None else report.capstderr
-        error.log = error.log if error.log is not None else report.caplog
-        if state is not None:
-            meta.target = state.target or meta.target
-            meta.category = state.category or meta.category
-            error.extras = {**state.extras, **error.extras}
-            if state.trail:
-                error.extras["trail"] = list(state.trail)
-            if state.attachments:
-                error.extras["attachments"] = dict(state.attachments)
         attempt = int(getattr(item, "execution_count", 1) or 1)
-        record = make_test_record(
+        records = test_failure_records(
+            call.excinfo.value,  # type: ignore[union-attr]
             nodeid=nodeid,
             phase=report.when,
-            meta=meta,
-            error=error,
-            facts=facts,
+            meta=TestMeta(**s.meta.get(nodeid, {})),
+            state=s.states.get(nodeid),
+            captured={"stdout": report.capstdout, "stderr": report.capstderr, "log": report.caplog},
+            longrepr=_longrepr_text(report),
             run=s.run,
             patterns=s.patterns,
+            roots=s.roots,
             duration=report.duration,
             outcome="failed" if report.when == "call" else "error",
             worker=s.worker,
             reruns=attempt - 1,
         )
-        record = merge_occurrence(s.report_dir, record, s.known)
+        for i, (record, shared) in enumerate(records):
+            if shared and record["id"] in s.known:
+                # The target as a whole failed (it did not start): recorded once, however many tests need it.
+                records[i] = (s.known[record["id"]], shared)
+                continue
+            records[i] = (merge_occurrence(s.report_dir, record, s.known), shared)
         # In one process this is the report the terminal prints; under xdist the controller adds it at the end.
-        report.sections.append((LOG_SECTION, log_line(record)))
+        report.sections.append((LOG_SECTION, log_line(records[0][0])))
 
     def _collect_error(self, collector: pytest.Collector, call: pytest.CallInfo[Any], report: pytest.CollectReport) -> None:
         from .capture import TestMeta, error_from_exception, make_test_record, merge_occurrence
@@ -775,16 +770,19 @@ class XdistHooks:
         self.session.worker_trail.extend(out.get("autoheal_trail") or [])
 
 
-def _attach_log_sections(reports: list[Any], records: list[dict[str, Any]]) -> None:
+def _attach_log_sections(reports: list[Any], records: list[dict[str, Any]], run_id: str) -> None:
     """Under xdist a worker's failure reached the controller before its record existed: add the section now."""
     if not records:
         return
     failed = [r for r in reports if r.failed and r.when != "???" and not any(name == LOG_SECTION for name, _ in r.sections)]
     if not failed:
         return
-    by_phase = {((rec.get("test") or {}).get("nodeid"), (rec.get("test") or {}).get("phase")): rec for rec in records}
+    from .record import record_id
+
+    by_id = {rec.get("id"): rec for rec in records}
     for report in failed:
-        rec = by_phase.get((report.nodeid, report.when))
+        # A test's own record (not the further failures it found) has the unsalted id.
+        rec = by_id.get(record_id(run_id, report.nodeid, report.when))
         if rec is not None and rec.get("fingerprint"):
             report.sections.append((LOG_SECTION, log_line(rec)))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -76,6 +78,12 @@ def test_same_bug_in_another_checkout_path_keeps_its_fingerprint(baseline: dict,
 def test_fingerprint_keeps_the_values_it_was_built_from(baseline: dict) -> None:
     values = baseline["fingerprint"]["values"]
     assert baseline["fingerprint"]["algorithm"] == "autoheal-v2"
+    # The v1 hash of the same failure is kept beside it, so heal still finds issues filed under v1:
+    # v1 hashed every in-app frame, the test function's included.
+    (legacy,) = baseline["fingerprint"]["legacy"]
+    assert legacy["algorithm"] == "autoheal-v1"
+    v1_values = {**values, "frames": ["tests.test_app:test_ratio:assert ratio(10, [None, None]) == 5", *values["frames"]]}
+    assert legacy["hash"] == hashlib.sha256(json.dumps(["autoheal-v1", v1_values], sort_keys=True).encode()).hexdigest()[:16]
     assert values["type"] == "ZeroDivisionError"
     # The test function only reached the bug: the frame that locates it is the service's.
     assert values["frames"] == ["app.service:ratio:return total / len(cleaned)"]
