@@ -8,6 +8,9 @@ from pytest_autoheal.capture import recover_inflight
 
 from .helpers import by_test, records, run_json
 
+# The projects these tests build ask for the plugin; a project that does not leaves it inert (tests/install).
+pytestmark = pytest.mark.usefixtures("autoheal_project")
+
 # The 0.5 s timeouts cover the test function only: a loaded machine's slow fixture setup must not be what times out.
 FUNC_ONLY = "[pytest]\ntimeout_func_only = true\n"
 
