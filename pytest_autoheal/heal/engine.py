@@ -12,7 +12,7 @@ import json
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,6 +169,7 @@ class Healer:
         *,
         verify: Callable[[], T | None] | None = None,
         issue: int | None = None,
+        pr: int | None = None,
         describe: Callable[[T], dict[str, Any]] | None = None,
     ) -> T:
         """One content write: journal intent, try, retry, journal outcome.
@@ -178,7 +179,7 @@ class Healer:
         """
         assert self.journal is not None
         self.budget.take()
-        self.journal.write(op, "intent", fp, issue=issue)
+        self.journal.write(op, "intent", fp, issue=issue, pr=pr)
         attempt = 0
         unanswered = resent = False
         result: T | None = None
@@ -196,7 +197,7 @@ class Healer:
                 try:
                     self._backoff(exc, attempt, op)
                 except GaveUp as gave_up:
-                    self.journal.write(op, "failed", fp, issue=issue, error=str(gave_up))
+                    self.journal.write(op, "failed", fp, issue=issue, pr=pr, error=str(gave_up))
                     raise
                 if unanswered and (result := self._landed(op, verify)) is not None:
                     break
@@ -204,12 +205,12 @@ class Healer:
                 # 422 "already exists" is often our own earlier try, landed after all.
                 if (exc.status == 422 or unanswered) and (result := self._landed(op, verify)) is not None:
                     break
-                self.journal.write(op, "failed", fp, issue=issue, error=str(exc))
+                self.journal.write(op, "failed", fp, issue=issue, pr=pr, error=str(exc))
                 raise
         if resent:
             self._note_late(op, fp, issue)
         info = describe(result) if describe else {}
-        self.journal.write(op, "done", fp, **{"issue": issue, **info, **({"unanswered_tries": True} if unanswered else {})})
+        self.journal.write(op, "done", fp, **{"issue": issue, "pr": pr, **info, **({"unanswered_tries": True} if unanswered else {})})
         return result
 
     def _landed(self, op: str, verify: Callable[[], T | None] | None) -> T | None:
@@ -276,7 +277,10 @@ class Healer:
         m = _FIXES.search(pull.body) or _BRANCH.match(pull.head)
         if m and pull.head.startswith(BRANCH_PREFIX):
             number = int(m.group(1))
-            self.pulls.setdefault(number, pull)
+            known = self.pulls.get(number)
+            # An issue's PR is its open one, not an earlier attempt closed before it (all_pulls keeps every one).
+            if known is None or (known.state != "open" and pull.state == "open"):
+                self.pulls[number] = pull
             self.all_pulls.setdefault(number, []).append(pull)
 
     def _know_closed_pull(self, closed: Pull) -> None:
@@ -286,21 +290,24 @@ class Healer:
             if self.pulls.get(number) is not None and self.pulls[number].number == closed.number:
                 self.pulls[number] = closed
 
-    def duplicates(self, fingerprints: Sequence[str] | None = None) -> list[Duplicate]:
-        """Open issues and draft PRs to close so that each fingerprint keeps one issue and at most one open PR."""
+    def duplicates(self, fingerprints: Sequence[str] | None = None, *, replacing: Collection[str] = ()) -> list[Duplicate]:
+        """Open issues and draft PRs to close so that each fingerprint keeps one issue and at most one open PR.
+
+        The kept issue's own open PR stays; if it has none, the oldest open PR of the fingerprint stays, unless
+        ``replacing`` (fingerprints this run gives the kept issue a PR), so closing never leaves a fingerprint without one.
+        """
         out: list[Duplicate] = []
         for fp in fingerprints if fingerprints is not None else sorted(self.marked):
             issues = self.marked.get(fp, [])
             kept = self.by_fp.get(fp)
             if kept is None or not issues:
                 continue
-            keep_pull = next((p for p in self.all_pulls.get(kept.number, []) if p.state == "open"), None)
-            for issue in issues:
-                if issue.number != kept.number and issue.state == "open":
-                    out.append(Duplicate(fp, kept, issue=issue))
-                for pull in self.all_pulls.get(issue.number, []):
-                    if pull.state == "open" and pull is not keep_pull:
-                        out.append(Duplicate(fp, kept, pull=pull))
+            open_pulls = [p for i in issues for p in self.all_pulls.get(i.number, []) if p.state == "open"]
+            own = [p for p in self.all_pulls.get(kept.number, []) if p.state == "open"]
+            oldest = min(open_pulls, key=lambda p: p.number, default=None)
+            keep_pull = own[0] if own else None if fp in replacing else oldest
+            out += [Duplicate(fp, kept, issue=i) for i in issues if i.number != kept.number and i.state == "open"]
+            out += [Duplicate(fp, kept, pull=p) for p in open_pulls if p is not keep_pull]
         return out
 
     def _history(self, cluster: Cluster, issue: Issue) -> History:
@@ -333,14 +340,17 @@ class Healer:
             now=datetime.now(UTC),
             remote=self.backend is not None,
         )
-        plan.duplicates = self.duplicates()
+        plan.duplicates = self.duplicates(replacing={i.cluster.fingerprint for i in plan.items if i.kind == "finish" or i.finish_pr})
         self.result.plan = plan
         return plan
 
     def execute(self, plan: HealPlan) -> HealResult:
         work = [i for i in plan.items if i.kind in ("create", "comment", "reopen", "finish")]
-        steps: list[tuple[str, str, Callable[[], str]]] = [("close", d.fingerprint, lambda d=d: self._close(d)) for d in plan.duplicates]
+        steps: list[tuple[str, str, Callable[[], str]]] = []
+        steps += [("close", d.fingerprint, lambda d=d: self._close(d)) for d in plan.duplicates if d.pull is None]
         steps += [(i.kind, i.cluster.fingerprint, lambda i=i: self._do(i)) for i in work]
+        # Extra PRs close last, once the kept issue has its own: a fingerprint whose work failed keeps the PR it had.
+        steps += [("close", d.fingerprint, lambda d=d: self._close(d)) for d in plan.duplicates if d.pull is not None]
         steps.append(("check", "", self._settle))
         left: set[str] = set()
         for n, (kind, fp, step) in enumerate(steps, 1):
@@ -366,11 +376,13 @@ class Healer:
         """Close the journal entries a cut-off run left open, for every fingerprint this run has settled."""
         if self.journal is None or not self.pending:
             return
-        settled = {i.cluster.fingerprint for i in plan.items if i.kind != "defer"} - left
+        # Fingerprints planned here, and every one whose issues this run read and converged, records or not.
+        settled = {i.cluster.fingerprint for i in plan.items if i.kind != "defer"} | set(self.marked)
         for entry in self.pending:
             fp = str(entry.get("fingerprint") or "")
-            if fp in settled:
-                self.journal.write(str(entry.get("op")), "resolved", fp, issue=entry.get("issue"), note="settled by a later run")
+            if fp in settled - left:
+                op, issue, pr = str(entry.get("op")), entry.get("issue"), entry.get("pr")
+                self.journal.write(op, "resolved", fp, issue=issue, pr=pr, note="settled by a later run")
 
     def _settle(self) -> str:
         """Writes made again after an unanswered try: if the first try landed after all, close or delete the extra copy."""
@@ -414,6 +426,9 @@ class Healer:
         assert self.backend is not None
         backend, kept, fp = self.backend, dup.kept, dup.fingerprint
         number = dup.pull.number if dup.pull else dup.issue.number if dup.issue else 0
+        # Planned before this run's work: a PR stays open if the kept issue did not get its own after all.
+        if dup.pull and all(d.pull is None or d.pull.number != number for d in self.duplicates([fp])):
+            return f"kept draft PR #{number} open: #{kept.number} has no draft PR of its own"
         marker = render.duplicate_marker(kept.number)
         if dup.pull:
             text = f"Closed in favour of #{kept.number}, the oldest issue with fingerprint `{fp}`: one draft PR per failure."
@@ -427,10 +442,11 @@ class Healer:
             body = f"{text}\n\n{marker}\n"
             self._write("comment", fp, lambda: backend.comment(number, body), verify=said, issue=number, describe=lambda u: {"url": u})
         if dup.pull:
-            closed_pull = self._write("close_pr", fp, lambda: backend.close_pull(number), issue=number, describe=lambda p: {"pr": p.number})
-            self._know_closed_pull(closed_pull)
+            self._know_closed_pull(self._write("close_pr", fp, lambda: backend.close_pull(number), pr=number))
             self.result.closed.append(number)
-            return f"closed draft PR #{number} (#{kept.number} keeps this fingerprint's PR)"
+            keeper = self.pulls.get(kept.number)
+            keeps = f" (#{kept.number} keeps draft PR #{keeper.number})" if keeper and keeper.state == "open" else ""
+            return f"closed draft PR #{number}{keeps}"
         closed = self._write("close_duplicate", fp, lambda: self._close_issue(number), issue=number, describe=lambda i: {"url": i.url})
         self._know(closed)
         self.result.closed.append(number)
@@ -469,6 +485,11 @@ class Healer:
             describe=lambda i: {"issue": i.number, "url": i.url},
         )
         self._know(issue)
+        if fp in self._late_issues:
+            # Sent again after an unanswered try, which may have landed just before the resend: the older issue is the one.
+            older = self._read(find, "create_issue (looking for an earlier copy)")
+            issue = older if older is not None and older.number < issue.number else issue
+            self._know(issue)
         self.by_fp[fp] = issue
         self.result.created.append(issue.number)
         if self.cfg.labels[0] not in issue.labels:

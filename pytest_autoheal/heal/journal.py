@@ -78,7 +78,9 @@ class Journal:
         """Intents with no ``done``, ``failed`` or ``resolved`` after them: writes a cut-off run may or may not have made."""
         open_: dict[tuple[str, str, Any], dict[str, Any]] = {}
         for e in self.read():
-            key = (e.get("op"), e.get("fingerprint"), e.get("issue") if e.get("op") != "create_issue" else None)
+            # What the write is about: a new issue has no number before it is done, a PR close is about the PR.
+            op = e.get("op")
+            key = (op, e.get("fingerprint"), None if op == "create_issue" else e.get("pr") if op == "close_pr" else e.get("issue"))
             if e.get("phase") == "intent":
                 open_[key] = e
             else:

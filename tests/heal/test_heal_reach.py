@@ -104,3 +104,22 @@ def test_retry_waits_follow_retry_after_else_a_minute_doubling_for_rate_limits_e
     assert [healer.retry_wait(limited, n) for n in (1, 2, 3)] == [60.0, 120.0, 240.0]
     assert healer.retry_wait(TransientError("HTTP 429", retry_after=7.0, rate_limited=False), 3) == 7.0
     assert [healer.retry_wait(TransientError("HTTP 502", ambiguous=True), n) for n in (1, 2, 3)] == [2.0, 4.0, 8.0]
+
+
+def test_secondary_rate_limit_without_retry_after_is_retried_after_a_minute_when_max_retry_wait_allows(
+    github_api: GithubApi, tmp_path: Path
+) -> None:
+    from pytest_autoheal.heal.engine import load_clusters
+    from pytest_autoheal.heal.github_backend import GithubBackend
+
+    reports = tmp_path / "reports"
+    make_records(reports, fingerprints=1, records=1)
+    github_api.inject("POST", r"/issues$", "403")
+    cfg = HealConfig.model_validate({"repo": REPO, "max_retry_wait": 120, "retry_backoff": 0.01})
+    waits: list[float] = []  # what heal would sleep, recorded instead of slept
+    healer = Healer(GithubBackend(REPO, token=TOKEN, api_url=github_api.url), cfg, reports, sleep=waits.append, progress=lambda _: None)
+    clusters, _ = load_clusters([reports])
+    healer.read_remote(clusters)
+    result = healer.execute(healer.plan(clusters))
+    assert result.ok and waits == [60.0]
+    assert len(github_api.issues(REPO)) == 1 and len(github_api.pulls(REPO)) == 1

@@ -6,8 +6,9 @@ any status (``500``, ``502``, ``403`` secondary rate limit with or without ``Ret
 ``429``), a dropped connection before or after the request took effect, a slow answer, a callback
 run after the write (to kill the client mid-run), or a ``late`` write: its answer never reaches
 the client before the client gives up, and the write lands ``before`` (at once), ``during`` (once
-the client's next request has been answered, i.e. while it waits to retry) or ``after`` (right
-after the client's retry of the same route has landed).
+the client's next request has been answered, i.e. while it waits to retry), ``resend`` (when the
+client's retry of the same route arrives, just before that retry is carried out: after every look
+the client took) or ``after`` (right after the client's retry of the same route has landed).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Fault:
     retry_after: float | None = None
     delay: float = 0.0
     callback: Callable[[], None] | None = None
-    land: str = "before"  # for "late": "before" | "during" | "after"
+    land: str = "before"  # for "late": "before" | "during" | "resend" | "after"
     hits: int = 0
 
 
@@ -164,14 +165,23 @@ class GithubApi:
         self.held.remove(held)
         held.landed.set()
 
+    def _before(self, req: Request) -> None:
+        """Late writes that land just before ``req``, a retry of their own route, is carried out."""
+        for held in list(self.held):
+            if held.fault.land == "resend" and self._same_route(held, req):
+                self._land(held)
+
     def _after(self, req: Request) -> None:
         """Late writes whose moment has come now that ``req`` was carried out (its answer not sent yet)."""
         for held in list(self.held):
             if held.request is req:
                 continue
-            same_route = req.method == held.request.method and re.search(held.fault.path, req.path)
-            if held.fault.land == "during" or (held.fault.land == "after" and same_route):
+            if held.fault.land == "during" or (held.fault.land == "after" and self._same_route(held, req)):
                 self._land(held)
+
+    @staticmethod
+    def _same_route(held: Held, req: Request) -> bool:
+        return req.method == held.request.method and re.search(held.fault.path, req.path) is not None
 
     def reindex(self) -> None:
         """Let the search index catch up with the issues (GitHub's lags)."""
@@ -587,6 +597,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.kind == "late":
             return self._late(req, fault, parse_qs(parts.query), body)
         with api.lock:
+            api._before(req)
             status, data, headers = api.handle(self.command, path, parse_qs(parts.query), body)
             api._after(req)
         if fault and fault.kind == "drop_after":
