@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from .backend import Comment, HealError, Issue, PermanentError, Pull, TransientError
 
@@ -59,7 +60,7 @@ class GithubBackend:
             raise HealError("PyGithub is not installed; install it with: pip install 'pytest-autoheal[github]'") from None
         token = token if token is not None else os.environ.get("GITHUB_TOKEN", "")
         self._gh_module = github
-        self.api_url = (api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
+        self.api_url = _api_url(api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL)
         self._gh = github.Github(
             auth=Auth.Token(token) if token else None,
             base_url=self.api_url,
@@ -225,6 +226,23 @@ class GithubBackend:
         issue = self._issue_obj(number)
         self._call(lambda: issue.add_to_assignees(*logins))
         return [a.login for a in issue.assignees]
+
+
+def _api_url(value: str) -> str:
+    """The API base URL, refused in one sentence unless it is an http(s) URL with a host (PyGithub would fail with a traceback)."""
+    url = value.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when out of range
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and (port is None or port > 0)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise HealError(
+            f"GitHub API URL {value!r} is not an http(s) URL with a host; set heal.api_url, --api-url or GITHUB_API_URL "
+            f"to {DEFAULT_API_URL} or your server's, e.g. https://github.example.com/api/v3"
+        )
+    return url
 
 
 def _is_pull(obj: Any) -> bool:

@@ -12,7 +12,7 @@ import pytest
 
 from pytest_autoheal import runner
 from pytest_autoheal.heal.backend import TransientError
-from pytest_autoheal.heal.command import EXIT_UNFINISHED, EXIT_UNREACHABLE
+from pytest_autoheal.heal.command import EXIT_UNFINISHED, EXIT_UNREACHABLE, EXIT_USAGE
 from pytest_autoheal.heal.config import HealConfig
 from pytest_autoheal.heal.engine import Healer
 from tests.heal.conftest import REPO, TOKEN, make_records, run_heal
@@ -123,3 +123,14 @@ def test_secondary_rate_limit_without_retry_after_is_retried_after_a_minute_when
     result = healer.execute(healer.plan(clusters))
     assert result.ok and waits == [60.0]
     assert len(github_api.issues(REPO)) == 1 and len(github_api.pulls(REPO)) == 1
+
+
+@pytest.mark.parametrize("api_url", ["localhost:8080", "ftp://github.example.com", "http://[::1"])
+def test_an_api_url_that_is_not_http_is_one_line_and_exit_code_2(heal_config, tmp_path: Path, api_url: str) -> None:
+    reports = tmp_path / "reports"
+    make_records(reports, fingerprints=1, records=1)
+    result = heal_command(reports, heal_config(), api_url)
+    assert result.returncode == EXIT_USAGE, result.describe()
+    (line,) = result.text("stderr").splitlines()
+    assert line.startswith(f"autoheal heal: GitHub API URL {api_url!r} is not an http(s) URL with a host; set heal.api_url")
+    assert "Traceback" not in result.text()
