@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -42,9 +43,17 @@ def decode_output(data: bytes | str | None) -> str:
     return data.decode("utf-8", errors="backslashreplace")
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+
+
+def strip_ansi(text: str) -> str:
+    """Text without terminal colour and cursor codes (a server's coloured log lines)."""
+    return _ANSI.sub("", text) if "\x1b" in text else text
+
+
 def truncate(text: str | bytes | None, limit: int = TAIL_CHARS, *, keep_head: int = 2_000) -> str:
-    """Keep the head and the tail of long text with a note of how much was cut."""
-    value = decode_output(text)
+    """Keep the head and the tail of long text with a note of how much was cut (colour codes dropped)."""
+    value = strip_ansi(decode_output(text))
     if len(value) <= limit:
         return value
     head = value[: min(keep_head, limit // 4)]
@@ -80,6 +89,8 @@ class ErrorInfo:
     stderr: str | bytes | None = None
     log: str | bytes | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # Set when one cause fails many targets alike: grouped by it instead of by the target.
+    group: str | None = None
 
 
 def record_id(run_id: str, nodeid: str, phase: str, salt: str = "") -> str:
@@ -99,7 +110,7 @@ def build_record(
     now: str | None = None,
 ) -> dict[str, Any]:
     now = now or utcnow()
-    message = decode_output(error.message)
+    message = strip_ansi(decode_output(error.message))
     if facts is None:
         from .classify import facts_from_text
 
@@ -112,7 +123,7 @@ def build_record(
     facts.where = facts.where or _where(test)
     facts.location = facts.location or describe_location(error.frames) or facts.where
     classification: Classification = classify(facts, patterns)
-    fp = fingerprint(error.type, message, error.frames, target=test.target, component=test.component)
+    fp = fingerprint(error.type, message, error.frames, target=error.group or test.target, component=test.component)
     return {
         "schema": SCHEMA_ID,
         "id": record_id(str(run.get("id", "")), test.nodeid, test.phase, record_id_salt),

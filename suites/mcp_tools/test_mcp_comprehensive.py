@@ -9,20 +9,25 @@ pytest.importorskip("mcp", reason="the MCP client is not installed; install it w
 
 from pytest_autoheal.components.mcp_tools.arguments import CannotGenerate
 from pytest_autoheal.components.mcp_tools.checks import arguments_for, call_tool, safety
+from pytest_autoheal.components.mcp_tools.discovery import ensure_schema
 
 pytestmark = [pytest.mark.component("mcp_tools"), pytest.mark.level("comprehensive")]
 
 
 def test_tool_call(mcp, served_tool, tool_target, autoheal_record):
     cfg = mcp.target.cfg
+    if served_tool.name in mcp.meta_tools and served_tool.dispatch is None:
+        pytest.skip(f"{served_tool.name} is a dispatcher meta-tool: the tools behind it are called through it")
     reason = safety(served_tool, cfg.allow_destructive, cfg.skip_tools)
     if reason:
         pytest.skip(reason)
+    session, restarted = mcp.live_session()
+    if served_tool.dispatch is not None:
+        ensure_schema(session, served_tool, cfg.call_timeout)
     try:
         calls = arguments_for(served_tool, cfg.examples)
     except CannotGenerate as exc:
         pytest.skip(f"{served_tool.name}: {exc}; add an example in [tool.autoheal.mcp.examples]")
-    session, restarted = mcp.live_session()
     if restarted:
         autoheal_record.extras["server_restarted"] = True
     for arguments, source in calls:

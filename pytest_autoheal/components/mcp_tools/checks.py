@@ -14,6 +14,7 @@ from mcp import MCPError
 from ...errors import TargetFailure
 from .client import Connection, McpSession
 from .discovery import ServedTool
+from .dispatch import answer_value, error_message
 
 # What a crash looks like in a tool's error text (Python, Node, and the MCP SDK's crash answer).
 CRASH_PATTERNS = [
@@ -122,8 +123,10 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
     extras: dict[str, Any] = {"tool": tool.name, "category": tool.category, "arguments": arguments, "argument_source": source}
     outcome = CallOutcome(tool.name, arguments, source, 0.0, extras=extras)
 
+    name, wire_arguments = tool.request(arguments)
+
     async def _call(c: Connection) -> Any:
-        return await c.session.call_tool(tool.name, arguments, read_timeout_seconds=cfg.call_timeout)
+        return await c.session.call_tool(name, wire_arguments, read_timeout_seconds=cfg.call_timeout)
 
     try:
         result = session.run(_call, cfg.call_timeout + 10)
@@ -134,6 +137,10 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
     outcome.seconds = time.monotonic() - started
     outcome.is_error = bool(result.is_error)
     outcome.text = result_text(result)
+    stated = error_message(answer_value(result))
+    if stated is not None and not outcome.is_error:
+        # {"status": "error", ...} is an error answer whatever isError says.
+        outcome.is_error, outcome.text = True, stated
     outcome.structured = result.structured_content
     stderr = conn.stderr_since(offset) if conn else ""
     extras["server_stderr_tail"] = stderr[-4000:]

@@ -178,24 +178,91 @@ async def _settle(conn: Connection, wait: float = 1.0) -> None:
 
 
 def handshake_failure(conn: Connection, exc: BaseException, timeout: float) -> TargetFailure:
-    """What went wrong before the server finished ``initialize``, in the server's terms."""
+    """What went wrong before the server finished ``initialize``, in the server's terms.
+
+    A server that exited is described by its exit (code or signal) and the error it did not
+    handle; what it wrote to stdout is noted beside, not taken for the cause.
+    """
     exc = _unwrap(exc)
     if isinstance(exc, TargetFailure):
         return exc
     stderr = conn.stderr_since(0)
     code = conn.returncode
     extras: dict[str, Any] = {"server": conn.target.name, "exit_code": code, "stdout_garbage": conn.garbage[:10]}
+    if code is not None:
+        return exit_failure(stderr, code, "before completing the handshake", extras)
     if conn.garbage:
         summary = f"MCP server wrote non-JSON-RPC text to stdout instead of answering initialize: {conn.garbage[0][:120]!r}"
         return TargetFailure(summary, error_type="ProtocolError", message=summary, stderr=stderr, extras=extras, hint="contract")
-    if code is not None:
-        summary = f"MCP server exited with code {code} before completing the handshake"
-        return TargetFailure.from_output(summary, stderr, default_type="ServerExited", stderr=stderr, extras=extras, message=summary)
     if isinstance(exc, TimeoutError):
         summary = f"MCP server did not answer initialize within {timeout:g}s"
         return TargetFailure(summary, error_type="HandshakeTimeout", message=summary, stderr=stderr, extras=extras, hint="timeout")
     summary = f"MCP handshake failed: {type(exc).__name__}: {exc}"
     return TargetFailure(summary, error_type=type(exc).__name__, message=str(exc), stderr=stderr, extras=extras)
+
+
+_TRACEBACK = "Traceback (most recent call last):"
+
+
+def unhandled_traceback(stderr: str, code: int) -> str | None:
+    """The traceback that ended the process: the last one, when nothing but blank lines follows it
+    and the exit code says the process failed. A traceback the process logged and carried on
+    from (or exited 0 after) is not one."""
+    from .checks import one_traceback
+
+    start = stderr.rfind(_TRACEBACK)
+    if code == 0 or start < 0:
+        return None
+    line_start = stderr.rfind("\n", 0, start) + 1
+    block = one_traceback(stderr, start)
+    return stderr[line_start:].rstrip() if stderr[start:].rstrip() == block.rstrip() else None
+
+
+def handled_errors(stderr: str) -> list[str]:
+    """The exception lines of tracebacks the process logged (and so handled), oldest first."""
+    from .checks import one_traceback
+
+    found, start = [], stderr.find(_TRACEBACK)
+    while start >= 0 and len(found) < 10:
+        block = one_traceback(stderr, start).rstrip().splitlines()
+        if block:
+            found.append(block[-1].strip()[:300])
+        start = stderr.find(_TRACEBACK, start + 1)
+    return found
+
+
+def exit_failure(stderr: str, code: int, when: str, extras: dict[str, Any]) -> TargetFailure:
+    """A server process that ended ``when``: classed by its signal, else by its unhandled error, else by the exit."""
+    from ...frames import parse_python_traceback
+
+    extras["exit_code"] = code
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        summary = f"MCP server was killed by {name} {when}"
+        return TargetFailure(summary, error_type=name, message=summary, stderr=stderr, extras=extras, signal=name)
+    unhandled = unhandled_traceback(stderr, code)
+    parsed = parse_python_traceback(unhandled) if unhandled else None
+    if parsed is not None:
+        summary = f"MCP server exited with code {code} {when}: {parsed.type}: {parsed.message[:300]}"
+        return TargetFailure(
+            summary,
+            error_type=parsed.type,
+            message=parsed.message,
+            frames=parsed.frames,
+            traceback=parsed.text,
+            stderr=stderr,
+            extras=extras,
+        )
+    logged = handled_errors(stderr)
+    if logged:
+        extras["handled_errors"] = logged
+    last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
+    summary = f"MCP server exited with code {code} {when}"
+    message = f"{summary}; its last stderr line: {last[:300]}" if last else f"{summary}, printing nothing to stderr"
+    return TargetFailure(summary, error_type="ServerExited", message=message, stderr=stderr, extras=extras, hint="crash")
 
 
 def _unwrap(exc: BaseException) -> BaseException:

@@ -12,6 +12,7 @@ import anyio
 
 from .client import Connection, connect
 from .discovery import ServedTool
+from .dispatch import answer_value, error_message
 from .target import McpTarget
 
 
@@ -77,8 +78,8 @@ def run_stress(target: McpTarget, work: list[tuple[ServedTool, dict[str, Any]]])
             started = time.perf_counter()
             try:
                 with anyio.fail_after(target.cfg.call_timeout):
-                    answer = await conn.session.call_tool(tool.name, arguments)
-                failed = bool(answer.is_error)
+                    answer = await conn.session.call_tool(*tool.request(arguments))
+                failed = bool(answer.is_error) or error_message(answer_value(answer)) is not None
                 detail = "".join(getattr(c, "text", "") for c in answer.content or [])[:120]
             except Exception as exc:
                 failed, detail = True, f"{type(exc).__name__}: {exc}"[:120]

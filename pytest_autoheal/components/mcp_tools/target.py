@@ -25,6 +25,9 @@ class McpTarget:
     tools_dir: Path | None = None
     python: str = sys.executable
     log_dir: Path = Path(".")
+    # The folder of the configuration: module names never climb above it.
+    base_dir: Path | None = None
+    import_root: Path | None = None
 
     @property
     def name(self) -> str:
@@ -51,4 +54,6 @@ class McpTarget:
             tools_dir=cfg.path(mcp.tools_dir).resolve() if mcp.tools_dir else None,
             python=mcp.python or sys.executable,
             log_dir=log_dir,
+            base_dir=cfg.base_dir,
+            import_root=cfg.path(mcp.import_root).resolve() if mcp.import_root else None,
         )
