@@ -217,7 +217,7 @@ def tools_dispatch(category: str, tool_name: str, parameters: dict) -> dict:
     if module is None:
         return _error(f"Tool '{category}/{tool_name}' not found")
     try:
-        return {"status": "success", "result": getattr(module, tool_name)(**parameters)}
+        return getattr(module, tool_name)(**parameters)
     except Exception as exc:
         log.exception("tool %s/%s failed", category, tool_name)
         return _error(f"{type(exc).__name__}: {exc}")
@@ -284,7 +284,8 @@ class SeedTree:
 
 
 def generate(root: Path, *, tools: int = 340, categories: int = 50, broken: bool = True, import_seconds: float = 0.5) -> SeedTree:
-    repo = root / "seed_repo"
+    # Named like its package, as the seed's checkout is: climbing past it gives "seedpkg.seedpkg...".
+    repo = root / "seedpkg"
     pkg = repo / "seedpkg"
     tools_dir = pkg / "mcp_server" / "tools"
     tools_dir.mkdir(parents=True)

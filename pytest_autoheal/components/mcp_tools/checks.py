@@ -144,7 +144,7 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
     outcome.structured = result.structured_content
     stderr = conn.stderr_since(offset) if conn else ""
     extras["server_stderr_tail"] = stderr[-4000:]
-    if result.is_error:
+    if outcome.is_error:
         evidence = looks_like_crash(outcome.text) or (looks_like_crash(stderr) if "Traceback" in stderr else None)
         if evidence:
             summary = f"tool {tool.name} crashed: {outcome.text[:200]}"

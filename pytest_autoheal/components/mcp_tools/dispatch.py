@@ -39,6 +39,11 @@ def error_message(value: Any) -> str | None:
     """The error an answer states in its body (``{"status": "error", "error": ...}``), or None."""
     if not isinstance(value, dict):
         return None
+    if isinstance(value.get("result"), dict) and "status" in value["result"]:
+        # A dispatcher's envelope around the tool's own answer: the tool's status decides.
+        inner = error_message(value["result"])
+        if inner is not None:
+            return inner
     status = value.get("status")
     failed = (isinstance(status, str) and status.strip().lower() in _ERROR_STATUSES) or value.get("success") is False
     if not failed:

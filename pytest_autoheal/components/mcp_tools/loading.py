@@ -25,7 +25,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from ...errors import TargetFailure
 from ...frames import Frame, is_in_app, module_from_path, parse_python_traceback
@@ -277,7 +277,9 @@ class _Importer:
             )
         finally:
             os.close(write_fd)
-        self.answers: IO[bytes] = os.fdopen(read_fd, "rb")
+        # Read with os.read and a buffer of our own: select() cannot see lines a file object has buffered.
+        self.answers_fd = read_fd
+        self.pending = b""
         self.preload: dict[str, Any] = {}
         self.current_preload: str | None = None
         ready = self._read(len(settings["preload"]) * target.cfg.import_timeout + 60)
@@ -291,12 +293,15 @@ class _Importer:
         """The next answer (progress notes are kept aside), or None when the server died or stalled."""
         deadline = time.monotonic() + timeout
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.answers], [], [], left)[0]:
-                return None
-            line = self.answers.readline()
-            if not line:
-                return None
+            while b"\n" not in self.pending:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([self.answers_fd], [], [], left)[0]:
+                    return None
+                chunk = os.read(self.answers_fd, 1 << 20)
+                if not chunk:
+                    return None
+                self.pending += chunk
+            line, _, self.pending = self.pending.partition(b"\n")
             answer = json.loads(line)
             if "preloading" in answer:
                 self.current_preload = answer["preloading"]
@@ -336,7 +341,7 @@ class _Importer:
             except subprocess.TimeoutExpired:
                 continue
         with contextlib.suppress(OSError):
-            self.answers.close()
+            os.close(self.answers_fd)
 
 
 _IMPORTERS: dict[str, _Importer] = {}

@@ -1,0 +1,133 @@
+"""The platform the product was made for, at full size: a generated tree of the seed's shape.
+
+340 tool modules in 50 category folders inside a package whose repository root also holds an
+``__init__.py``; the package prints a banner and is slow to import; a server that exposes only
+four dispatcher meta-tools; some modules broken on purpose. Every outcome is checked exactly.
+"""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+
+import pytest
+
+from ..support.seedlike import SeedTree, dispatch_config, generate
+from .conftest import PYTHON, write_config
+
+
+def seed_config(path: Path, tree: SeedTree, *, server: Path | None = None, dispatch: bool = True, **overrides) -> Path:
+    mcp = {
+        "command": [PYTHON, str(server or tree.server)],
+        "env": {"PYTHONPATH": str(tree.repo)},
+        "cwd": str(tree.repo),
+        "tools_dir": str(tree.tools_dir),
+        "import_timeout": 3,
+        "startup_timeout": 60,
+        "call_timeout": 15,
+        **overrides,
+    }
+    return write_config(path, mcp, {"dispatch": dispatch_config()} if dispatch else None)
+
+
+def _by_test(run) -> dict[str, dict]:
+    return {r["test"]["nodeid"].split("::")[-1]: r for r in run.records()}
+
+
+def _failed_ids(run) -> set[str]:
+    return {line.split("::")[-1].split(" ")[0] for line in run.result.outlines if line.startswith("FAILED ")}
+
+
+def test_full_size_seed_platform_smoke_gives_every_outcome_exactly_twice_in_a_row(tmp_path, run_suite):
+    tree = generate(tmp_path, tools=340, categories=50)
+    assert len(tree.files) == 340 and len(tree.categories) == 50
+    assert (tree.repo / "__init__.py").is_file()
+    cfg = seed_config(tmp_path / "seed.toml", tree)
+    expected_failures = {f"test_tool_file_is_served[{f}]" for f in tree.broken} | {f"test_tool_module_imports[{f}]" for f in tree.broken}
+    runs = [run_suite(cfg, "-n", "2", "-rfEs", timeout=600) for _ in range(2)]
+    fingerprints = []
+    for run in runs:
+        outcomes = run.result.parseoutcomes()
+        # handshake, tools/list, dispatcher + served and imported per file + a schema per tool (4 meta-tools, 330 behind them)
+        assert outcomes.get("failed") == 20, run.result.stdout.str()[-4000:]
+        assert outcomes["passed"] == 3 + 2 * (340 - 10) + 4 + 330
+        assert outcomes.get("skipped", 0) == 0
+        assert _failed_ids(run) == expected_failures
+        by_test = _by_test(run)
+        assert set(by_test) == expected_failures
+        for tool_id, kind in tree.broken.items():
+            served, imported = by_test[f"test_tool_file_is_served[{tool_id}]"], by_test[f"test_tool_module_imports[{tool_id}]"]
+            # Not served because it does not import: one bug, one fingerprint, whichever check saw it.
+            assert served["fingerprint"]["hash"] == imported["fingerprint"]["hash"], tool_id
+            for record in (served, imported):
+                assert (record["test"]["category"], record["test"]["target"]) == tuple(tool_id.split("/"))
+                klass = {"syntax": "syntax", "import_error": "import", "hangs": "timeout"}.get(kind, "dependency")
+                assert record["classification"]["class"] == klass, (tool_id, record["classification"])
+            if kind.startswith("missing:"):
+                assert imported["error"]["message"] == f"No module named '{kind.split(':')[1]}'"
+            if kind == "hangs":
+                assert imported["error"]["type"] == "ImportTimeout"
+                assert [f["function"] for f in imported["error"]["frames"]] == ["wait_for_index"]
+                assert "legal_dataset_op" in imported["error"]["stderr_tail"] and "wait_for_index" in imported["error"]["stderr_tail"]
+        # One cause, one cluster: the missing modules, the syntax error, the ImportError, the hang.
+        clusters = collections.Counter(r["fingerprint"]["hash"] for r in by_test.values())
+        assert sorted(clusters.values()) == [2, 2, 2, 4, 10]
+        # The banner and the module that prints at import corrupt nothing: the printer passed both checks.
+        assert f"test_tool_module_imports[{tree.prints}]" not in by_test
+        fingerprints.append(sorted(clusters.items()))
+    assert fingerprints[0] == fingerprints[1]
+
+
+def test_server_that_exits_at_start_gives_exactly_one_record(tmp_path, run_suite):
+    tree = generate(tmp_path, tools=60, categories=12, broken=False)
+    cfg = seed_config(tmp_path / "legacy.toml", tree, server=tree.legacy_server)
+    run = run_suite(cfg, "-n", "2", "-rfEs", level="comprehensive", timeout=300)
+    outcomes = run.result.parseoutcomes()
+    assert outcomes["failed"] == 1, run.result.stdout.str()[-3000:]
+    assert outcomes["passed"] == 60  # every module still imports on its own
+    (record,) = run.records()
+    assert record["test"]["nodeid"].endswith("test_server_starts_and_completes_handshake")
+    error = record["error"]
+    assert error["type"] == "ServerExited" and error["extras"]["exit_code"] == 0
+    assert error["message"].startswith("MCP server exited with code 0 before completing the handshake")
+    assert "MCP server disabled: no server class" in error["message"]
+    assert record["classification"]["class"] == "crash"
+    # The banner on stdout is noted, not the cause; the ImportError the server logged and swallowed is kept as context.
+    assert error["extras"]["stdout_garbage"] == ["seedpkg 4.2.0: ready (GPU: none, IPFS: offline)"]
+    assert any("mcp.server.fastmcp" in line for line in error["extras"]["handled_errors"])
+    assert error["frames"] == []
+    served_skips = [line for line in run.result.outlines if "test_server_starts_and_completes_handshake records why" in line]
+    assert served_skips and "SKIPPED [" in served_skips[0]
+    assert sum(int(line.split("[")[1].split("]")[0]) for line in served_skips) == 60 + 2  # served checks, tools/list, dispatcher
+
+
+def test_tools_behind_the_dispatcher_are_called_through_it(tmp_path, run_suite):
+    tree = generate(tmp_path, tools=30, categories=6)
+    cfg = seed_config(tmp_path / "seed.toml", tree, import_timeout=2)
+    run = run_suite(cfg, "-n", "2", "-rfEs", level="comprehensive", timeout=300)
+    by_test = _by_test(run)
+    crash = by_test[f"test_tool_call[{tree.crashes_on_call}]"]
+    assert crash["error"]["type"] == "ZeroDivisionError"
+    assert crash["classification"]["class"] == "runtime_exception"
+    assert [f["function"] for f in crash["error"]["frames"]][-1] == tree.crashes_on_call.split("/")[1]
+    assert crash["error"]["extras"]["tool"] == tree.crashes_on_call.split("/")[1]
+    # {"status": "error"} with isError false is an error answer, not a pass.
+    said = by_test[f"test_tool_call[{tree.error_on_call}]"]
+    assert said["error"]["type"] == "ToolError" and said["error"]["message"] == "index shard 3 is corrupt"
+    calls = {n for n in by_test if n.startswith("test_tool_call[")}
+    assert calls == {f"test_tool_call[{tree.crashes_on_call}]", f"test_tool_call[{tree.error_on_call}]"}
+    out = run.result.stdout.str()
+    assert "tools_dispatch is a dispatcher meta-tool" in out
+    # smoke: handshake, tools/list, dispatcher, 20 files served and imported, 4 + 20 schemas; then 20 calls through the dispatcher
+    assert run.result.parseoutcomes() == {"failed": 2 * 10 + 2, "passed": 3 + 2 * 20 + 24 + 18, "skipped": 4}
+
+
+@pytest.mark.parametrize("preload", [["seedpkg.mcp_server"], []], ids=["preload-package", "no-preload"])
+def test_module_names_stay_inside_the_repository_with_or_without_preload(tmp_path, run_suite, preload):
+    tree = generate(tmp_path, tools=30, categories=6)
+    cfg = seed_config(tmp_path / "seed.toml", tree, dispatch=False, import_preload=preload, import_timeout=2, check_served=False)
+    run = run_suite(cfg, "-n", "2", "-k", "imports", timeout=300)
+    assert _failed_ids(run) == {f"test_tool_module_imports[{f}]" for f in tree.broken}, run.result.stdout.str()[-3000:]
+    for record in run.records():
+        assert record["error"]["extras"]["module"].startswith("seedpkg.mcp_server.tools.")
+        assert "seedpkg.seedpkg" not in str(record)
