@@ -71,13 +71,16 @@ def page_failure(page: PageResult, cfg: DashboardConfig, *, label: str | None = 
         error_type = "TimeoutError" if page.timed_out else "PageLoadError"
         summary = f"page {label} did not load: {page.load_error} ({count})"
         return TargetFailure(summary, error_type=error_type, message=f"page {label}: {page.load_error}", extras=extras)
+    external = external_failures(page, cfg)
+    if external:
+        return _network_failure(label, page, cfg, external, extras)
     if page.uncaught_errors:
         err = page.uncaught_errors[0]
         return _js_failure(label, err, "uncaught error", "js_error", extras, count)
     if page.unhandled_rejections:
         err = page.unhandled_rejections[0]
         return _js_failure(label, err, "unhandled rejection", "unhandled_rejection", extras, count)
-    console_errors = page.console_errors(cfg.console_allow)
+    console_errors = _own_console_errors(page, cfg)
     if console_errors:
         text = console_errors[0].get("text", "")
         summary = f"page {label} logged a console error: {text} ({count})"
@@ -98,6 +101,57 @@ def page_failure(page: PageResult, cfg: DashboardConfig, *, label: str | None = 
             summary, error_type="NavigatedAway", message=f"page {label} navigated away to {page.final_url}", extras=extras, hint="contract"
         )
     return None
+
+
+def origin_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def external_failures(page: PageResult, cfg: DashboardConfig) -> list[dict[str, Any]]:
+    """Failed requests of the page to other origins that are not allowed to fail."""
+    own = origin_of(page.url)
+    allowed = {o.lower() for o in cfg.allowed_origins}
+    return [
+        r
+        for r in page.failed_requests
+        if r.get("url", "").startswith(("http://", "https://")) and origin_of(r["url"]) not in {own, *allowed}
+    ]
+
+
+def _own_console_errors(page: PageResult, cfg: DashboardConfig) -> list[dict[str, Any]]:
+    """Console errors, without the browser's own notes of failed requests to other origins (judged as requests)."""
+    own = origin_of(page.url)
+    failed = {r.get("url") for r in page.failed_requests if origin_of(r.get("url", "")) != own}
+    return [
+        m
+        for m in page.console_errors(cfg.console_allow)
+        if not (m.get("source") in failed or any(url and url in m.get("text", "") for url in failed))
+    ]
+
+
+def _network_failure(
+    label: str, page: PageResult, cfg: DashboardConfig, failed: list[dict[str, Any]], extras: dict[str, Any]
+) -> TargetFailure:
+    """Requests to other origins failed (a CDN out of reach): a network failure, the page's own errors kept beside it."""
+    first = failed[0]
+    why = first.get("failure") or f"HTTP {first.get('status')}"
+    origins = sorted({origin_of(r["url"]) for r in failed})
+    extras["external_failures"] = failed[:EXTRAS_ITEMS]
+    extras["errors_after_failed_requests"] = [
+        f"{e.get('name', 'Error')}: {e.get('message', '')}"[:300] for e in page.page_errors[:EXTRAS_ITEMS]
+    ] + [m.get("text", "")[:300] for m in _own_console_errors(page, cfg)[:EXTRAS_ITEMS]]
+    more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
+    summary = (
+        f"page {label} could not load {first['url']} ({why}){more} from {', '.join(origins)}; "
+        "list the origin in [tool.autoheal.dashboard] allowed_origins if the page may work without it"
+    )
+    message = f"request to another origin failed: {first['url']} ({why})"
+    return TargetFailure(
+        summary, error_type="NetworkError", message=message, extras=extras, hint="network", group=f"unreachable {' '.join(origins)}"
+    )
 
 
 def _counts(page: PageResult, cfg: DashboardConfig) -> str:
