@@ -73,7 +73,7 @@ def error_from_exception(exc: BaseException, roots: Sequence[str | Path], longre
             stderr=exc.stderr,
             log=exc.log,
             extras=exc.extras,
-            group=exc.group,
+            subject=exc.subject,
         )
         return info, facts
     error_type = exception_type_name(exc)

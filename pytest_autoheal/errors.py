@@ -32,7 +32,7 @@ class TargetFailure(Exception):
         signal: str | None = None,
         http_status: int | None = None,
         missing_module: str | None = None,
-        group: str | None = None,
+        subject: str | None = None,
     ) -> None:
         super().__init__(summary)
         self.summary = summary
@@ -48,8 +48,9 @@ class TargetFailure(Exception):
         self.signal = signal
         self.http_status = http_status
         self.missing_module = missing_module
-        # One cause many targets share (a missing module): it stands for the target in the fingerprint.
-        self.group = group
+        # What failed, named the same however it was observed (a missing module many tools import):
+        # the fingerprint's target.
+        self.subject = subject
 
     @classmethod
     def from_output(

@@ -89,8 +89,8 @@ class ErrorInfo:
     stderr: str | bytes | None = None
     log: str | bytes | None = None
     extras: dict[str, Any] = field(default_factory=dict)
-    # Set when one cause fails many targets alike: grouped by it instead of by the target.
-    group: str | None = None
+    # What failed, named the same however it was observed; the fingerprint's target (else the test's).
+    subject: str | None = None
 
 
 def record_id(run_id: str, nodeid: str, phase: str, salt: str = "") -> str:
@@ -123,7 +123,7 @@ def build_record(
     facts.where = facts.where or _where(test)
     facts.location = facts.location or describe_location(error.frames) or facts.where
     classification: Classification = classify(facts, patterns)
-    fp = fingerprint(error.type, message, error.frames, target=error.group or test.target, component=test.component)
+    fp = fingerprint(error.type, message, error.frames, target=error.subject or test.target, component=test.component)
     return {
         "schema": SCHEMA_ID,
         "id": record_id(str(run.get("id", "")), test.nodeid, test.phase, record_id_salt),

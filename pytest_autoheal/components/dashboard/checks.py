@@ -150,7 +150,7 @@ def _network_failure(
     )
     message = f"request to another origin failed: {first['url']} ({why})"
     return TargetFailure(
-        summary, error_type="NetworkError", message=message, extras=extras, hint="network", group=f"unreachable {' '.join(origins)}"
+        summary, error_type="NetworkError", message=message, extras=extras, hint="network", subject=f"unreachable {' '.join(origins)}"
     )
 
 

@@ -493,7 +493,9 @@ def import_failure(target: McpTarget, result: ImportResult) -> TargetFailure:
                 f"{tool.id} cannot be imported as {result.name} from {result.root}: there is no package {module!r} there; "
                 "set [tool.autoheal.mcp] import_root to the folder the platform's packages are imported from"
             )
-            return TargetFailure(summary, error_type="ImportRootError", message=summary, extras=extras, hint="config", group="import root")
+            return TargetFailure(
+                summary, error_type="ImportRootError", message=summary, extras=extras, hint="config", subject="import root"
+            )
         summary = f"tool module {tool.id} does not import: {parsed.type}: {parsed.message}"
         # A missing module is one cause whichever tool modules import it.
         return TargetFailure(
@@ -502,7 +504,7 @@ def import_failure(target: McpTarget, result: ImportResult) -> TargetFailure:
             message=parsed.message,
             traceback=parsed.text,
             extras=extras,
-            group=f"missing module {module}",
+            subject=f"missing module {module}",
             **streams,
         )
     summary = f"tool module {tool.id} does not import: {parsed.type}: {parsed.message}"

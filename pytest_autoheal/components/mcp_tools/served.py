@@ -82,7 +82,7 @@ def not_served_failure(found: Discovery, tool_file: ToolFile, published: str) ->
             extras={**cause.extras, **extras},
             hint=cause.hint,
             signal=cause.signal,
-            group=cause.group,
+            subject=cause.subject,
         )
     if traceback_text:
         parsed = parse_python_traceback(traceback_text)
