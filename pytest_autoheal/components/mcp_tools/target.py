@@ -52,7 +52,7 @@ class McpTarget:
             env=dict(mcp.env),
             cwd=cfg.path(mcp.cwd) if mcp.cwd else None,
             tools_dir=cfg.path(mcp.tools_dir).resolve() if mcp.tools_dir else None,
-            python=mcp.python or sys.executable,
+            python=str(cfg.path(mcp.python)) if mcp.python and "/" in mcp.python else (mcp.python or sys.executable),
             log_dir=log_dir,
             base_dir=cfg.base_dir,
             import_root=cfg.path(mcp.import_root).resolve() if mcp.import_root else None,
