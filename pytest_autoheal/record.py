@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,6 +19,7 @@ from typing import Any
 from . import store
 from .classify import Classification, Facts, Pattern, classify, describe_location
 from .context import utcnow
+from .errors import strip_ansi
 from .fingerprint import fingerprint, message_template
 from .frames import Frame
 
@@ -41,14 +41,6 @@ def decode_output(data: bytes | str | None) -> str:
     if isinstance(data, str):
         return data
     return data.decode("utf-8", errors="backslashreplace")
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
-
-
-def strip_ansi(text: str) -> str:
-    """Text without terminal colour and cursor codes (a server's coloured log lines)."""
-    return _ANSI.sub("", text) if "\x1b" in text else text
 
 
 def truncate(text: str | bytes | None, limit: int = TAIL_CHARS, *, keep_head: int = 2_000) -> str:

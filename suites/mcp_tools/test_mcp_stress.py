@@ -8,6 +8,7 @@ import pytest
 pytest.importorskip("mcp", reason="the MCP client is not installed; install it with: pip install 'pytest-autoheal[mcp]'")
 
 from pytest_autoheal.components.mcp_tools.checks import arguments_for, safety
+from pytest_autoheal.components.mcp_tools.discovery import ensure_schema
 from pytest_autoheal.components.mcp_tools.stress import run_stress
 
 pytestmark = [pytest.mark.component("mcp_tools"), pytest.mark.level("stress")]
@@ -18,6 +19,9 @@ def test_concurrent_calls(mcp, stress_category, tool_target, autoheal_record):
     tools = [t for t in mcp.tools if t.category == stress_category and t.name in cfg.stress.tools]
     unsafe = [r for t in tools if (r := safety(t, cfg.allow_destructive, cfg.skip_tools))]
     assert not unsafe, f"stress tools must be safe to call: {'; '.join(unsafe)}"
+    for tool in tools:
+        if tool.dispatch is not None:
+            ensure_schema(mcp.live_session()[0], tool, cfg.call_timeout)
     work = [(t, args) for t in tools for args, _ in arguments_for(t, cfg.examples)]
     result = run_stress(mcp.target, work)
     autoheal_record.metrics.update(result.metrics())

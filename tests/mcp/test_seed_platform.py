@@ -122,6 +122,20 @@ def test_tools_behind_the_dispatcher_are_called_through_it(tmp_path, run_suite):
     assert run.result.parseoutcomes() == {"failed": 2 * 10 + 2, "passed": 3 + 2 * 20 + 24 + 18, "skipped": 4}
 
 
+def test_stress_calls_go_through_the_dispatcher_and_error_answers_count_as_errors(tmp_path, run_suite):
+    tree = generate(tmp_path, tools=30, categories=5)
+    category, failing = tree.error_on_call.split("/")
+    fine = next(f.split("/")[1] for f in tree.served() if f.startswith(category + "/") and f != tree.error_on_call)
+    cfg = seed_config(tmp_path / "seed.toml", tree, import_timeout=2)
+    with open(cfg, "a") as fh:
+        fh.write(f'[tool.autoheal.mcp.stress]\ntools = ["{fine}", "{failing}"]\ncalls = 20\nsessions = 2\nmax_error_rate = 0.6\n')
+    run = run_suite(cfg, level="stress", timeout=300)
+    run.result.assert_outcomes(passed=1)
+    (metrics,) = [m for n, m in run.run_json()["metrics"].items() if f"[{category}]" in n]
+    # Every other call is the tool whose answer is {"status": "error"}: half of them are errors.
+    assert metrics["calls"] == 20 and metrics["errors"] == 10
+
+
 @pytest.mark.parametrize("preload", [["seedpkg.mcp_server"], []], ids=["preload-package", "no-preload"])
 def test_module_names_stay_inside_the_repository_with_or_without_preload(tmp_path, run_suite, preload):
     tree = generate(tmp_path, tools=30, categories=6)
