@@ -13,7 +13,7 @@ from pytest_autoheal.components.mcp_tools.discovery import ToolFile
 from pytest_autoheal.components.mcp_tools.loading import import_module, module_name
 from pytest_autoheal.components.mcp_tools.target import McpTarget
 
-from .conftest import PYTHON, server_script, write_config
+from .conftest import PYTHON, leftover_processes, server_script, write_config
 
 MODULES = {
     "printer_a": 'import sys\nprint("printer_a says hello " * 50)\nprint("{\\"code\\": 0, \\"stderr\\": \\"\\"}")\nsys.stderr.write("printer_a warns\\n")\n',
@@ -24,6 +24,7 @@ MODULES = {
     "hang_b": "from isopkg.helpers import wait_for_lock\nprint('hang_b is waiting')\nwait_for_lock()\n",
     "segfault": "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n",
     "exits": "raise SystemExit(3)\n",
+    "spawns": "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)  # isopkg-spawned'])\n",
 }
 HELPERS = """
 import time
@@ -73,7 +74,9 @@ def test_what_modules_print_hang_or_crash_stays_in_their_own_record(tmp_path, ru
         run = run_suite(cfg, "-n", "2", "-k", "imports", timeout=300)
         by_tool = {r["test"]["target"]: r for r in run.records()}
         assert set(by_tool) == {"broken", "hang_a", "hang_b", "segfault", "exits"}, run.result.stdout.str()[-3000:]
-        assert run.result.parseoutcomes()["passed"] == 3
+        assert run.result.parseoutcomes()["passed"] == 4
+        # What a module started at import is gone with it.
+        assert leftover_processes("isopkg-spawned") == []
         broken = by_tool["broken"]["error"]
         assert broken["type"] == "ValueError" and broken["message"] == "bad default for limit"
         assert [f["function"] for f in broken["frames"]] == ["<module>"] and broken["frames"][0]["file"].endswith("cat/broken.py")

@@ -186,6 +186,10 @@ for line in sys.stdin:
             pass
         status = wait(pid, 30.0) or 0
     code = os.waitstatus_to_exitcode(status)
+    try:
+        os.killpg(pid, signal.SIGKILL)  # what the module started at import goes with it
+    except (ProcessLookupError, PermissionError):
+        pass
     stdout, stdout_bytes = bounded(out)
     stderr, stderr_bytes = bounded(err)
     answers.write(json.dumps({
