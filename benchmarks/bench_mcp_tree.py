@@ -7,6 +7,8 @@ a banner and takes half a second to import, a dispatcher server), side by side:
 default: the importer of each worker imports the tool modules' parent packages once, and each
 forked import pays only for its own module. "preload off": the same with
 ``import_preload_packages = false``: each forked import pays for the whole package again.
+"import_preload = [package]": preloading off, but the platform's package named in
+``import_preload`` (the manual way to the same saving).
 "fresh interpreter": each file imported in a new ``python -c "import ..."``, WORKERS at a
 time, as a monitor without a fork server would (only the import check, not the rest of smoke).
 Targets: smoke with preload within 60 s, and at least 5 times faster than fresh interpreters.
@@ -35,7 +37,7 @@ from tests.support.seedlike import SeedTree, dispatch_config, generate  # noqa: 
 IMPORT_TIMEOUT = 3.0
 
 
-def _config(root: Path, tree: SeedTree, preload: bool) -> Path:
+def _config(root: Path, tree: SeedTree, preload: bool, configured: list[str] | None = None) -> Path:
     mcp = {
         "command": [sys.executable, str(tree.server)],
         "env": {"PYTHONPATH": str(tree.repo)},
@@ -44,10 +46,11 @@ def _config(root: Path, tree: SeedTree, preload: bool) -> Path:
         "import_timeout": IMPORT_TIMEOUT,
         "startup_timeout": 120,
         "import_preload_packages": preload,
+        "import_preload": configured or [],
     }
     lines = ["[tool.autoheal]", "[tool.autoheal.mcp]", *(f"{k} = {toml_value(v)}" for k, v in mcp.items())]
     lines += ["[tool.autoheal.mcp.dispatch]", *(f"{k} = {toml_value(v)}" for k, v in dispatch_config().items())]
-    path = root / f"autoheal-{'on' if preload else 'off'}.toml"
+    path = root / f"autoheal-{'on' if preload else 'off'}-{len(configured or [])}.toml"
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -57,9 +60,9 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_smoke(root: Path, tree: SeedTree, workers: int, preload: bool) -> tuple[float, float, str]:
-    config = _config(root, tree, preload)
-    reports = root / f"reports-{'on' if preload else 'off'}"
+def run_smoke(root: Path, tree: SeedTree, workers: int, preload: bool, configured: list[str] | None = None) -> tuple[float, float, str]:
+    config = _config(root, tree, preload, configured)
+    reports = root / f"reports-{config.stem}"
     argv = [sys.executable, "-m", "pytest", str(ROOT / "suites" / "mcp_tools"), f"--rootdir={ROOT}", f"--autoheal-config={config}"]
     argv += [f"--autoheal-dir={reports}", "--autoheal-level=smoke", "-n", str(workers), "-q", "-p", "no:cacheprovider"]
     before = _children_cpu()
@@ -102,6 +105,7 @@ def main() -> None:
         tree = generate(root, tools=args.tools, categories=args.categories)
         on_s, on_cpu, on_summary = run_smoke(root, tree, args.workers, preload=True)
         off_s, off_cpu, off_summary = run_smoke(root, tree, args.workers, preload=False)
+        cfg_s, cfg_cpu, cfg_summary = run_smoke(root, tree, args.workers, preload=False, configured=["seedpkg.mcp_server"])
         fresh_s, fresh_cpu, ok, total = run_fresh(tree, args.workers)
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(
@@ -110,6 +114,7 @@ def main() -> None:
         )
         print(f"smoke, preload on  (-n {args.workers}):   {on_s:7.1f} s   CPU {on_cpu:7.1f} s   [{on_summary}]")
         print(f"smoke, preload off (-n {args.workers}):   {off_s:7.1f} s   CPU {off_cpu:7.1f} s   [{off_summary}]")
+        print(f"smoke, import_preload = [package]: {cfg_s:7.1f} s   CPU {cfg_cpu:7.1f} s   [{cfg_summary}]")
         print(f"fresh interpreter per file ({args.workers} at once): {fresh_s:7.1f} s   CPU {fresh_cpu:7.1f} s   [{ok}/{total} import]")
         print(f"ratio fresh / preload on: {fresh_s / on_s:.1f}x wall, {fresh_cpu / on_cpu:.1f}x CPU (target >= 5x)")
         print(f"ratio preload off / on:   {off_s / on_s:.1f}x wall, {off_cpu / on_cpu:.1f}x CPU")
