@@ -72,7 +72,8 @@ class Connection:
 async def _stdio_streams(target: McpTarget, stderr_path: Path, garbage: list[str]) -> AsyncIterator[tuple[Any, Any, Any]]:
     from ...runner import child_env
 
-    env = child_env({**target.env, "PYTHONUNBUFFERED": "1"})
+    # No bytecode caches written into the platform's tree by the server we start (the config may say otherwise).
+    env = child_env({"PYTHONDONTWRITEBYTECODE": "1", **target.env, "PYTHONUNBUFFERED": "1"})
     with open(stderr_path, "ab") as errlog:
         try:
             process = await anyio.open_process(target.argv, env=env, cwd=target.cwd, stderr=errlog, start_new_session=True)
