@@ -103,16 +103,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-mcp-tree-") as tmp:
         root = Path(tmp)
         tree = generate(root, tools=args.tools, categories=args.categories)
-        on_s, on_cpu, on_summary = run_smoke(root, tree, args.workers, preload=True)
+        # The default is measured first and last, around the others: the shared machine's load drifts.
+        first = run_smoke(root, tree, args.workers, preload=True)
         off_s, off_cpu, off_summary = run_smoke(root, tree, args.workers, preload=False)
         cfg_s, cfg_cpu, cfg_summary = run_smoke(root, tree, args.workers, preload=False, configured=["seedpkg.mcp_server"])
         fresh_s, fresh_cpu, ok, total = run_fresh(tree, args.workers)
+        last = run_smoke(root, tree, args.workers, preload=True)
+        on_s, on_cpu, on_summary = (first[0] + last[0]) / 2, (first[1] + last[1]) / 2, last[2]
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(
             f"tree: {len(tree.files)} tool modules in {len(tree.categories)} categories, {len(tree.broken)} broken; "
             f"{args.workers} workers; load average {load}"
         )
-        print(f"smoke, preload on  (-n {args.workers}):   {on_s:7.1f} s   CPU {on_cpu:7.1f} s   [{on_summary}]")
+        runs = f"first and last run {first[0]:.1f} s, {last[0]:.1f} s"
+        print(f"smoke, preload on  (-n {args.workers}):   {on_s:7.1f} s   CPU {on_cpu:7.1f} s   [{on_summary}; {runs}]")
         print(f"smoke, preload off (-n {args.workers}):   {off_s:7.1f} s   CPU {off_cpu:7.1f} s   [{off_summary}]")
         print(f"smoke, import_preload = [package]: {cfg_s:7.1f} s   CPU {cfg_cpu:7.1f} s   [{cfg_summary}]")
         print(f"fresh interpreter per file ({args.workers} at once): {fresh_s:7.1f} s   CPU {fresh_cpu:7.1f} s   [{ok}/{total} import]")

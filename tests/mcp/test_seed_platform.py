@@ -136,10 +136,16 @@ def test_stress_calls_go_through_the_dispatcher_and_error_answers_count_as_error
     assert metrics["calls"] == 20 and metrics["errors"] == 10
 
 
-@pytest.mark.parametrize("preload", [["seedpkg.mcp_server"], []], ids=["preload-package", "no-preload"])
-def test_module_names_stay_inside_the_repository_with_or_without_preload(tmp_path, run_suite, preload):
+@pytest.mark.parametrize(
+    ("settings"),
+    [{"import_preload": ["seedpkg.mcp_server"]}, {"import_preload_packages": False}, {"import_root": "."}],
+    ids=["preload-package", "no-preload", "import-root"],
+)
+def test_module_names_stay_inside_the_repository_however_imports_are_set_up(tmp_path, run_suite, settings):
     tree = generate(tmp_path, tools=30, categories=6)
-    cfg = seed_config(tmp_path / "seed.toml", tree, dispatch=False, import_preload=preload, import_timeout=2, check_served=False)
+    if "import_root" in settings:
+        settings = {"import_root": str(tree.repo)}
+    cfg = seed_config(tmp_path / "seed.toml", tree, dispatch=False, import_timeout=2, check_served=False, **settings)
     run = run_suite(cfg, "-n", "2", "-k", "imports", timeout=300)
     assert _failed_ids(run) == {f"test_tool_module_imports[{f}]" for f in tree.broken}, run.result.stdout.str()[-3000:]
     for record in run.records():

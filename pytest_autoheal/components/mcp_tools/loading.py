@@ -246,6 +246,8 @@ class ImportResult:
     stdout_bytes: int = 0
     stderr_bytes: int = 0
     parents: dict[str, Any] = field(default_factory=dict)
+    # Modules of import_preload that did not import in the fork server (each child then imports them itself).
+    preload_errors: dict[str, str] = field(default_factory=dict)
     failure: TargetFailure | None = None
 
     @property
@@ -371,6 +373,12 @@ def stop_importers() -> None:
         _IMPORTERS.popitem()[1].stop()
 
 
+def tool_module(target: McpTarget, path: Path) -> tuple[str, str]:
+    """``(sys.path root, dotted name)`` of a tool file of this target (see :func:`module_name`)."""
+    boundary = target.base_dir if target.base_dir and _is_under(path, target.base_dir) else None
+    return module_name(path, target.import_root, boundary)
+
+
 def _parents(name: str, root: str, target: McpTarget) -> list[str]:
     if not root or not target.cfg.import_preload_packages:
         return []
@@ -384,8 +392,10 @@ def import_module(target: McpTarget, tool_file: ToolFile) -> ImportResult:
     done = _RESULTS.get(cache_key)
     if done is not None:
         return done
-    boundary = target.base_dir if target.base_dir and _is_under(tool_file.path, target.base_dir) else None
-    root, name = module_name(tool_file.path, target.import_root, boundary)
+    if target.import_root is not None and not _is_under(tool_file.path, target.import_root):
+        summary = f"{tool_file.path} is not inside import_root {target.import_root}; fix [tool.autoheal.mcp] import_root or tools_dir"
+        raise TargetFailure(summary, error_type="ConfigError", message=summary, hint="config", subject="import root")
+    root, name = tool_module(target, tool_file.path)
     parents = _parents(name, root, target)
     key = _key(target)
     answer = None
@@ -413,6 +423,7 @@ def import_module(target: McpTarget, tool_file: ToolFile) -> ImportResult:
         stdout_bytes=answer["stdout_bytes"],
         stderr_bytes=answer["stderr_bytes"],
         parents=answer.get("parents") or {},
+        preload_errors={k: v["error"] for k, v in importer.preload.items() if v.get("error")},
     )
     if not result.ok:
         result.failure = import_failure(target, result)
@@ -461,6 +472,8 @@ def import_failure(target: McpTarget, result: ImportResult) -> TargetFailure:
     failed_parent = next(((p, v) for p, v in result.parents.items() if v.get("error")), None)
     if failed_parent:
         extras["parent_package"] = {"name": failed_parent[0], "error": failed_parent[1]["error"]}
+    if result.preload_errors:
+        extras["import_preload_errors"] = result.preload_errors
     streams = {"stdout": result.stdout, "stderr": result.stderr}
     if result.timed_out:
         frames = hang_frames(result.stderr)

@@ -15,7 +15,7 @@ from ...errors import TargetFailure
 from ...frames import parse_python_traceback
 from .checks import one_traceback
 from .discovery import Discovery, ToolFile
-from .loading import cause_frames, import_module, module_name
+from .loading import cause_frames, import_module, tool_module
 
 _TRACEBACK = "Traceback (most recent call last):"
 EVIDENCE_LINES = 20
@@ -60,7 +60,7 @@ def not_served_failure(found: Discovery, tool_file: ToolFile, published: str) ->
     target = found.target
     conn = found.session.conn if found.session is not None else None
     stderr = conn.stderr_since(0, limit=1_000_000) if conn is not None else ""
-    _, dotted = module_name(tool_file.path, target.import_root, target.base_dir)
+    _, dotted = tool_module(target, tool_file.path)
     traceback_text, lines = server_evidence(stderr, tool_file, dotted)
     extras: dict[str, Any] = {"file": str(tool_file.path), "tool": tool_file.name, "category": tool_file.category, "published": published}
     if lines:
