@@ -43,6 +43,9 @@ class TestState:
     attachments: dict[str, str] = field(default_factory=dict)
     target: str | None = None
     category: str | None = None
+    # What the test did to the target (tool calls, CLI invocations: see trail.py), and why it called nothing when policy said so.
+    trail: list[dict[str, Any]] = field(default_factory=list)
+    not_called: str | None = None
 
     def attach(self, name: str, path: str | Path) -> None:
         """Attach a file (a screenshot, a log) to the record of this test if it fails."""

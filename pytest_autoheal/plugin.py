@@ -110,6 +110,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(STATE_KEY, None)
     if session is not None:
         session.close()
+    import sys
+
+    # xdist workers may end without running atexit handlers: the targets' sandboxes go here.
+    runner = sys.modules.get("pytest_autoheal.runner")
+    if runner is not None:
+        runner.remove_sandboxes()
 
 
 def autoheal_session(config: pytest.Config) -> AutohealSession | None:
@@ -164,6 +170,7 @@ class AutohealSession:
         self.meta: dict[str, dict[str, str]] = {}
         self.states: dict[str, TestState] = {}
         self.worker_states: dict[str, dict[str, Any]] = {}
+        self.worker_trail: list[dict[str, Any]] = []
         self.known: dict[str, dict[str, Any]] = {}
         self.started_at: str | None = None
         self.usage_error: str | None = None
@@ -257,7 +264,7 @@ class AutohealSession:
 
     def pytest_unconfigure(self) -> None:
         # pytest collects garbage several times while it shuts down: leave it less to walk.
-        self.meta, self.states, self.worker_states, self.known = {}, {}, {}, {}
+        self.meta, self.states, self.worker_states, self.known, self.worker_trail = {}, {}, {}, {}, []
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -347,6 +354,7 @@ class AutohealSession:
             out = self.config.workeroutput  # type: ignore[attr-defined]
             out["autoheal_meta"] = self.meta
             out["autoheal_states"] = self._plain_states()
+            out["autoheal_trail"] = self._outside_trail()
             return
         if self.usage_error:
             session.exitstatus = exitstatus = pytest.ExitCode.USAGE_ERROR
@@ -361,7 +369,7 @@ class AutohealSession:
         try:
             data = self._finish(int(exitstatus))
             # The terminal summary needs only these; the per-test list is not kept alive.
-            self.run_data = {k: data.get(k) for k in ("run", "counts", "record_ids", "clusters")}
+            self.run_data = {k: data.get(k) for k in ("run", "counts", "record_ids", "clusters", "warnings")}
         except Exception as exc:
             warnings.warn(AutohealWarning(f"could not write the run summary or report: {exc!r}"), stacklevel=1)
         finally:
@@ -386,6 +394,7 @@ class AutohealSession:
             self.run, levels=self.levels, components=self.components, categories=self.categories, started_at=self.started_at
         )
         summary.add_reports(reports, self.meta, states)
+        summary.outside_trail = [*self.worker_trail, *self._outside_trail()]
         for rec in summary.add_records(records):
             # Failed, then passed on a rerun: flaky, not a bug.
             from .record import write_record
@@ -419,9 +428,20 @@ class AutohealSession:
             data = {k: v for k in ("target", "category") if (v := getattr(state, k))}
             if state.metrics:
                 data["metrics"] = _plain(state.metrics)
+            if state.trail:
+                data["trail"] = _plain(state.trail)
+            if state.not_called:
+                data["not_called"] = state.not_called
             if data:
                 out[nodeid] = data
         return out
+
+    def _outside_trail(self) -> list[dict[str, Any]]:
+        """Calls made outside any test (CLI subcommand discovery at collection), if the trail module was used."""
+        import sys
+
+        module = sys.modules.get("pytest_autoheal.trail")
+        return _plain(module.OUTSIDE_TESTS) if module is not None and module.OUTSIDE_TESTS else []
 
     def _record_crash(self, report: pytest.TestReport) -> None:
         from . import store
@@ -536,6 +556,8 @@ class Capture:
             meta.target = state.target or meta.target
             meta.category = state.category or meta.category
             error.extras = {**state.extras, **error.extras}
+            if state.trail:
+                error.extras["trail"] = list(state.trail)
             if state.attachments:
                 error.extras["attachments"] = dict(state.attachments)
         attempt = int(getattr(item, "execution_count", 1) or 1)
@@ -610,6 +632,7 @@ class XdistHooks:
         for nodeid, values in (out.get("autoheal_meta") or {}).items():
             self.session.meta.setdefault(nodeid, values)
         self.session.worker_states.update(out.get("autoheal_states") or {})
+        self.session.worker_trail.extend(out.get("autoheal_trail") or [])
 
 
 def _attach_log_sections(reports: list[Any], records: list[dict[str, Any]]) -> None:

@@ -137,7 +137,8 @@ _default_env_key: int | None = None
 _secret_names: dict[str, bool] = {}
 
 
-def _is_secret_name(name: str) -> bool:
+def is_secret_name(name: str) -> bool:
+    """Whether a variable, key or option named ``name`` holds a secret (``*TOKEN*``, ``*PASSWORD*``, ...)."""
     known = _secret_names.get(name)
     if known is None:
         known = _secret_names[name] = bool(_SECRET_NAME.search(name))
@@ -147,7 +148,7 @@ def _is_secret_name(name: str) -> bool:
 def _current() -> Redactor:
     global _default, _default_env_key
     # Rebuild when the environment changed (tests and reporters set secrets at run time).
-    key = hash(frozenset((k, v) for k, v in os.environ.items() if _is_secret_name(k)))
+    key = hash(frozenset((k, v) for k, v in os.environ.items() if is_secret_name(k)))
     if _default is None or key != _default_env_key:
         _default = Redactor()
         _default_env_key = key
@@ -162,3 +163,34 @@ def redact(value: str) -> str:
 def redact_data(value: Any) -> Any:
     """Redact every string inside JSON-like data with the process environment's secrets."""
     return _current().data(value)
+
+
+def redact_arguments(value: Any) -> Any:
+    """Arguments we pass to a target (a tool's arguments, an argv) as safe to keep.
+
+    Text values under secret-named keys and after secret-named options (``--token X``,
+    ``--password=X``) are masked whatever they look like, then every string is redacted.
+    """
+    return redact_data(_mask_named(value))
+
+
+def _mask_named(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: (f"[REDACTED:{k}]" if isinstance(v, str) and v and is_secret_name(str(k)) else _mask_named(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        out: list[Any] = []
+        hide_next = False
+        for item in value:
+            if hide_next and isinstance(item, str) and not item.startswith("-"):
+                out.append(REDACTED)
+                hide_next = False
+                continue
+            hide_next = False
+            if isinstance(item, str) and item.startswith("-") and is_secret_name(item.lstrip("-").split("=", 1)[0]):
+                name, eq, _ = item.partition("=")
+                out.append(f"{name}={REDACTED}" if eq else item)
+                hide_next = not eq
+                continue
+            out.append(_mask_named(item))
+        return out
+    return value

@@ -99,12 +99,82 @@ class _Collector:
         return bytes(self.head) + tail
 
 
+# What a monitored target gets from our environment: enough to find programs and print text, never a credential.
+PASS_ENV = frozenset(
+    ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "COLUMNS", "LINES", "NO_COLOR", "USER", "LOGNAME", "SHELL", "PYTHONIOENCODING", "PYTHONUTF8")
+)
+PASS_ENV_PREFIXES = ("LC_", "AUTOHEAL_")
+
+
+def passed_env() -> dict[str, str]:
+    """The allow-listed part of our environment (secret-named variables never, even when allow-listed)."""
+    from .redact import is_secret_name
+
+    return {k: v for k, v in os.environ.items() if (k in PASS_ENV or k.startswith(PASS_ENV_PREFIXES)) and not is_secret_name(k)}
+
+
 def child_env(env: Mapping[str, str] | None = None, *, inherit: bool = True) -> dict[str, str]:
-    """The environment a child gets: ours (or nothing) plus the given variables."""
-    base = dict(os.environ) if inherit else {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
+    """The environment a child gets: ours (``inherit``) or its allow-listed part, plus the given variables."""
+    base = dict(os.environ) if inherit else passed_env()
     base.update(env or {})
     base.setdefault("PYTHONIOENCODING", "utf-8")
     return base
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """A fresh temporary directory a target runs in, with its own HOME, TMPDIR and XDG directories under it."""
+
+    root: Path
+
+    def env(self) -> dict[str, str]:
+        r = self.root
+        return {
+            "HOME": str(r / "home"),
+            "TMPDIR": str(r / "tmp"),
+            "TMP": str(r / "tmp"),
+            "TEMP": str(r / "tmp"),
+            "XDG_CONFIG_HOME": str(r / "home" / ".config"),
+            "XDG_CACHE_HOME": str(r / "home" / ".cache"),
+            "XDG_DATA_HOME": str(r / "home" / ".local" / "share"),
+            "XDG_STATE_HOME": str(r / "home" / ".local" / "state"),
+            "XDG_RUNTIME_DIR": str(r / "run"),
+        }
+
+    def place(self, cwd: str | Path | None, env: Mapping[str, str] | None = None) -> tuple[Path, dict[str, str]]:
+        """The working directory and environment of a target: the sandbox's unless the configuration sets them."""
+        return (Path(cwd) if cwd else self.root), {**self.env(), **(env or {})}
+
+
+_SANDBOXES: dict[str, Sandbox] = {}
+
+
+def sandbox(label: str) -> Sandbox:
+    """This process's sandbox for ``label`` (made on first use, removed at exit)."""
+    box = _SANDBOXES.get(label)
+    if box is not None and box.root.is_dir():
+        return box
+    import re
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix=f"autoheal-{re.sub(r'[^A-Za-z0-9_.-]+', '-', label)[:40]}-"))
+    box = Sandbox(root)
+    for path in {Path(p) for k, p in box.env().items() if k != "TMP" and k != "TEMP"}:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not _SANDBOXES:
+        import atexit
+
+        atexit.register(remove_sandboxes)
+    _SANDBOXES[label] = box
+    return box
+
+
+def remove_sandboxes() -> None:
+    """Remove this process's sandboxes (at the end of the session; at exit for processes that never get there)."""
+    import shutil
+
+    while _SANDBOXES:
+        shutil.rmtree(_SANDBOXES.popitem()[1].root, ignore_errors=True)
 
 
 def _high_water_kb(pid: int) -> int:
@@ -138,8 +208,12 @@ def run(
     inherit_env: bool = True,
     cwd: str | Path | None = None,
     input: bytes | None = None,
+    trail: bool = False,
 ) -> RunResult:
-    """Run ``argv`` to completion or until ``timeout``; never raises for the child's behaviour."""
+    """Run ``argv`` to completion or until ``timeout``; never raises for the child's behaviour.
+
+    With ``trail``, the invocation is kept in the running test's trail (see :mod:`pytest_autoheal.trail`).
+    """
     args = [os.fspath(a) for a in argv]
     started = time.monotonic()
     try:
@@ -153,7 +227,10 @@ def run(
             start_new_session=True,
         )
     except OSError as exc:
-        return RunResult(args, 127, b"", f"cannot start {args[0]}: {exc}".encode(), time.monotonic() - started)
+        failed = RunResult(args, 127, b"", f"cannot start {args[0]}: {exc}".encode(), time.monotonic() - started)
+        if trail:
+            _keep(failed)
+        return failed
     out, err = _Collector(proc.stdout), _Collector(proc.stderr)
     if input is not None and proc.stdin is not None:
         with contextlib.suppress(BrokenPipeError, OSError):
@@ -181,7 +258,7 @@ def run(
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     stdout, stderr = out.value(), err.value()
-    return RunResult(
+    result = RunResult(
         argv=args,
         returncode=proc.returncode,
         stdout=stdout,
@@ -192,6 +269,16 @@ def run(
         stderr_size=err.size,
         peak_rss_kb=rss,
     )
+    if trail:
+        _keep(result)
+    return result
+
+
+def _keep(result: RunResult) -> None:
+    from . import trail
+
+    code = None if result.timed_out else result.returncode
+    trail.invocation(result.argv, exit_code=code, seconds=result.duration, timed_out=result.timed_out)
 
 
 @dataclass

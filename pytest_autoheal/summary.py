@@ -16,6 +16,14 @@ from . import store
 from .context import utcnow
 
 RUN_SCHEMA = "autoheal.run/v1"
+# The count of tests that called nothing because the call policy did not allow it (their pytest outcome is "skipped").
+NOT_CALLED = "not_called_policy"
+
+
+def bucket(test: Mapping[str, Any]) -> str:
+    """The outcome a test is counted under: a skip the call policy decided is counted on its own."""
+    outcome = test.get("outcome") or "unknown"
+    return NOT_CALLED if outcome == "skipped" and test.get("not_called") else outcome
 
 
 class RunSummary:
@@ -38,6 +46,8 @@ class RunSummary:
         self.records: dict[str, dict[str, Any]] = {}
         self.metrics: dict[str, dict[str, Any]] = {}
         self.collect_errors: list[str] = []
+        # Tool calls and CLI invocations made outside any test (discovery at collection).
+        self.outside_trail: list[dict[str, Any]] = []
 
     def add_reports(
         self, reports: Iterable[Any], meta: Mapping[str, Mapping[str, Any]] = {}, states: Mapping[str, Mapping[str, Any]] = {}
@@ -103,7 +113,7 @@ class RunSummary:
             entry = tests.get(nodeid)
             if entry is None:
                 continue
-            for key in ("target", "category"):
+            for key in ("target", "category", "not_called", "trail"):
                 if state.get(key):
                     entry[key] = state[key]
             if state.get("metrics"):
@@ -161,7 +171,7 @@ class RunSummary:
         tests = sorted(self.tests.values(), key=lambda t: t["nodeid"])
         for t in tests:
             t["duration"] = round(t["duration"], 6)
-        counts = Counter(t["outcome"] or "unknown" for t in tests)
+        counts = Counter(bucket(t) for t in tests)
         by = {key: _count_by(tests, key) for key in ("component", "category", "level")}
         by_class = Counter(r.get("class") or "unknown" for r in self.records.values() if not r.get("flaky"))
         return {
@@ -181,6 +191,8 @@ class RunSummary:
             "clusters": self.clusters(),
             "collect_errors": self.collect_errors,
             "metrics": self.metrics,
+            "warnings": warnings(self.metrics),
+            "trail": self.outside_trail,
             "tests": tests,
         }
 
@@ -191,9 +203,24 @@ class RunSummary:
         return data
 
 
+# Metrics a test records for an answer that is not a failure but must not go unseen.
+WARNING_METRICS = {"error_answer": "a successful answer declared an error"}
+
+
+def warnings(metrics: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str]]:
+    """One entry per noted warning (an answer with ``isError: false`` whose content declares an error)."""
+    return [
+        {"nodeid": nodeid, "kind": key, "text": f"{what}: {figures[key]}"}
+        for nodeid, figures in sorted(metrics.items())
+        if isinstance(figures, Mapping)
+        for key, what in WARNING_METRICS.items()
+        if figures.get(key)
+    ]
+
+
 def _count_by(tests: Iterable[Mapping[str, Any]], key: str) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
-    for (value, outcome), n in Counter((t.get(key) or "none", t["outcome"] or "unknown") for t in tests).items():
+    for (value, outcome), n in Counter((t.get(key) or "none", bucket(t)) for t in tests).items():
         out.setdefault(value, {})[outcome] = n
     return out
 
@@ -235,9 +262,13 @@ def terminal_lines(data: Mapping[str, Any], report_dir: Path) -> list[str]:
         "run "
         + str(data.get("run", {}).get("id"))
         + ": "
-        + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        + ", ".join(f"{n} {'not called (policy)' if k == NOT_CALLED else k}" for k, n in sorted(counts.items()))
         + f"; {len(data.get('record_ids', []))} failure record(s) in {len(clusters)} cluster(s)"
     ]
+    warned = data.get("warnings") or []
+    if warned:
+        lines.append(f"{len(warned)} warning(s), not filed (see the health report):")
+        lines += [f"  {w['nodeid']}: {w['text'][:110]}" for w in warned[:10]]
     for c in clusters[:20]:
         flag = " (flaky)" if c.get("flaky_only") else ""
         cause = (c.get("cause") or "").splitlines()[0][:110] if c.get("cause") else ""

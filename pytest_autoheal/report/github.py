@@ -45,10 +45,11 @@ def summary_markdown(context: Mapping[str, Any], report_path: Path | None, budge
         ]
     m = context.get("component_matrix") or {}
     if m.get("rows"):
-        lines += ["| component | passed | failed | flaky | skipped |", "|---|---|---|---|---|"]
+        lines += ["| component | passed | failed | flaky | skipped | not called (policy) |", "|---|---|---|---|---|---|"]
         for r in m["rows"]:
             c = m["row_totals"][r] or {}
-            lines.append(f"| {md(r)} | {c.get('pass', 0)} | {c.get('fail', 0)} | {c.get('flaky', 0)} | {c.get('skip', 0)} |")
+            counts_row = " | ".join(str(c.get(k, 0)) for k in ("pass", "fail", "flaky", "skip", "policy"))
+            lines.append(f"| {md(r)} | {counts_row} |")
         lines.append("")
     tail = []
     if report_path is not None:

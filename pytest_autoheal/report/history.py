@@ -115,7 +115,7 @@ def run_entry(run: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> d
         "passed": as_int(counts.get("passed")),
         "failed": as_int(counts.get("failed")) + as_int(counts.get("crashed")),
         "errors": as_int(counts.get("error")),
-        "skipped": as_int(counts.get("skipped")),
+        "skipped": as_int(counts.get("skipped")) + as_int(counts.get("not_called_policy")),
         "flaky": as_int(counts.get("flaky")),
         "records": len(records),
         "clusters": sum(1 for r in failures.values() if not r["flaky_only"]),

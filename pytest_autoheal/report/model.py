@@ -18,10 +18,15 @@ from typing import Any
 
 from .. import store
 from ..context import parse_time, utcnow
+from ..summary import NOT_CALLED, bucket, warnings
 from .history import as_int, run_entry
 
 FAILING = ("failed", "error", "crashed")
-OUTCOMES = ("passed", "failed", "error", "crashed", "flaky", "skipped", "xfailed", "xpassed")
+OUTCOMES = ("passed", "failed", "error", "crashed", "flaky", "skipped", NOT_CALLED, "xfailed", "xpassed")
+OUTCOME_LABELS = {NOT_CALLED: "not called (policy)"}
+# The calls section shows at most this many tests, and this many calls of each (run.json keeps them all).
+MAX_TRAIL_TESTS = 2000
+MAX_TRAIL_SHOWN = 60
 # The report keeps each text short; the full text stays in the record it links.
 TRACEBACK_CHARS = 6_000
 TAIL_CHARS = 3_000
@@ -208,10 +213,12 @@ def merge_runs(runs: Sequence[Mapping[str, Any]], records: Sequence[Mapping[str,
                 "record_ids": [rec["id"]],
                 "run_id": info.get("id"),
             }
-    counts: Counter[str] = Counter(t.get("outcome") or "unknown" for t in tests.values())
+    counts: Counter[str] = Counter(bucket(t) for t in tests.values())
     exit_statuses = [r.get("exit_status") for r in runs if r.get("exit_status") is not None]
+    outside = [e for r in runs if isinstance(r.get("trail"), list) for e in r["trail"]]
     return {
         "runs": list(run_infos.values()),
+        "outside_trail": outside,
         "started_at": min(started) if started else None,
         "finished_at": max(finished) if finished else None,
         "exit_status": max(exit_statuses) if exit_statuses else None,
@@ -230,9 +237,9 @@ def matrix(tests: Iterable[Mapping[str, Any]], row_key: str, col_key: str | None
     cols: set[str] = set()
     # Counted in one C-level pass over (row, column, outcome), then arranged.
     if col_key:
-        keys = Counter((t.get(row_key) or "—", t.get(col_key) or "—", t.get("outcome") or "unknown") for t in tests)
+        keys = Counter((t.get(row_key) or "—", t.get(col_key) or "—", bucket(t)) for t in tests)
     else:
-        keys = Counter((t.get(row_key) or "—", "all", t.get("outcome") or "unknown") for t in tests)
+        keys = Counter((t.get(row_key) or "—", "all", bucket(t)) for t in tests)
     for (r, c, outcome), n in keys.items():
         rows.add(r)
         cols.add(c)
@@ -255,6 +262,7 @@ def _cell(counter: Counter[str] | None) -> dict[str, int] | None:
         "fail": sum(counter.get(k, 0) for k in (*FAILING, "xpassed")),
         "flaky": counter.get("flaky", 0),
         "skip": counter.get("skipped", 0),
+        "policy": counter.get(NOT_CALLED, 0),
     }
 
 
@@ -441,6 +449,45 @@ def stress_rows(metrics: Mapping[str, Any], tests: Sequence[Mapping[str, Any]]) 
     return rows
 
 
+def trail_rows(tests: Sequence[Mapping[str, Any]], outside: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """What the monitor did to the platform, per test: each tool call and CLI invocation (run.json's ``trail``)."""
+    rows = []
+    if outside:
+        rows.append({"nodeid": "(outside any test: discovery)", "outcome": None, "calls": _calls(outside)})
+    for t in tests:
+        if len(rows) >= MAX_TRAIL_TESTS:
+            break
+        if isinstance(t.get("trail"), list) and t["trail"]:
+            rows.append({"nodeid": t["nodeid"], "outcome": t.get("outcome"), "calls": _calls(t["trail"])})
+        elif t.get("not_called"):
+            rows.append({"nodeid": t["nodeid"], "outcome": OUTCOME_LABELS[NOT_CALLED], "calls": [], "not_called": str(t["not_called"])})
+    return rows
+
+
+def _calls(entries: Sequence[Any]) -> list[dict[str, str]]:
+    calls = []
+    for e in entries[:MAX_TRAIL_SHOWN]:
+        if not isinstance(e, Mapping):
+            continue
+        if "dropped" in e:
+            calls.append({"what": f"… and {e['dropped']} more", "result": "", "ms": ""})
+        elif "tool" in e:
+            args = json.dumps(e.get("arguments"), ensure_ascii=False, default=str)
+            result = e.get("error") or (("is_error: " if e.get("is_error") else "") + str(e.get("answer", "")))
+            calls.append({"what": f"{e['tool']} {_cut_line(args, 300)}", "result": str(result), "ms": _fmt(e.get("ms"))})
+        elif "argv" in e:
+            argv = " ".join(str(a) for a in e.get("argv") or [])
+            result = "timed out" if e.get("timed_out") else f"exit {e.get('exit_code')}"
+            calls.append({"what": _cut_line(argv, 300), "result": result, "ms": _fmt(e.get("ms"))})
+    if len(entries) > MAX_TRAIL_SHOWN:
+        calls.append({"what": f"… and {len(entries) - MAX_TRAIL_SHOWN} more in run.json", "result": "", "ms": ""})
+    return calls
+
+
+def _cut_line(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
     if isinstance(value, Mapping):
         for k, v in value.items():
@@ -550,9 +597,11 @@ def status(merged: Mapping[str, Any], cluster_list: Sequence[Mapping[str, Any]])
         return "failing", f"{failing} failing test(s), {n} distinct failure{'s' if n != 1 else ''}"
     if not merged.get("total"):
         return "empty", "no tests ran"
+    # Tools the call policy kept out are not "passed": say how many, so coverage is never overstated.
+    kept_out = f"; {counts[NOT_CALLED]} not called (policy)" if counts.get(NOT_CALLED) else ""
     if counts.get("flaky"):
-        return "flaky", f"all {merged['total']} tests passed; {counts['flaky']} only after a rerun"
-    return "healthy", f"all {merged['total']} tests passed"
+        return "flaky", f"all {merged['total']} tests passed; {counts['flaky']} only after a rerun{kept_out}"
+    return "healthy", f"all {merged['total']} tests passed{kept_out}"
 
 
 def build(
@@ -580,7 +629,7 @@ def build(
         "status": state,
         "status_text": state_text,
         "merged": merged,
-        "counts": [(k, merged["counts"].get(k, 0)) for k in OUTCOMES if merged["counts"].get(k)],
+        "counts": [(OUTCOME_LABELS.get(k, k), merged["counts"].get(k, 0)) for k in OUTCOMES if merged["counts"].get(k)],
         "component_matrix": matrix(merged["tests"], "component", "category"),
         "level_matrix": matrix(merged["tests"], "level", "component"),
         "clusters": cluster_list,
@@ -588,6 +637,8 @@ def build(
         "by_class": Counter(c["class"] for c in cluster_list if not c["flaky_only"]).most_common(),
         "flaky": flaky_tests(merged["tests"], inputs.records),
         "stress": stress_rows(merged["metrics"], merged["tests"]),
+        "warnings": warnings(merged["metrics"]),
+        "trail": trail_rows(merged["tests"], merged["outside_trail"]),
         "trend_runs": trend_runs,
         "seed_metrics": seed_metrics(merged["tests"], inputs.heal_state, inputs.journal),
         "heal_present": inputs.heal_state is not None or bool(inputs.journal),

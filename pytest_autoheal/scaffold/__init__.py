@@ -54,6 +54,14 @@ STARTER_CONFIG = """
 [tool.autoheal]
 # Written by `autoheal init`. Describe the platform to monitor here; see the pytest-autoheal README.
 report_dir = "autoheal-reports"
+
+# [tool.autoheal.mcp]
+# command = ["your-mcp-server"]
+# Comprehensive and stress call only tools annotated readOnlyHint: true: the MCP spec presumes any
+# other tool destructive, and a tool without annotations is such a tool. If your platform's tools
+# carry no annotations, nothing is called until you opt in with this one line (or name the safe
+# ones instead: allow = ["math_tools/*", "pdf_*"]; "non_destructive" adds destructiveHint: false):
+# call = "all"
 """
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,19 @@ _TARGETS = pytest.StashKey[list[CliTarget]]()
 _SUBCOMMANDS = pytest.StashKey[dict[int, list[Subcommand]]]()
 NO_EXAMPLES = "no [[tool.autoheal.cli.examples]] configured"
 NO_REPORTING = "no [tool.autoheal.cli.error_reporting] invocation configured"
+NO_BARE = (
+    "no subcommand is run without arguments: list globs of subcommands that are safe to run bare in [tool.autoheal.cli] run_bare"
+)
 NO_CLI = "no CLI configured: add [tool.autoheal.cli] variants to pyproject.toml (or the file given by --autoheal-config)"
+
+
+@pytest.fixture(autouse=True)
+def _trail(autoheal_record: Any) -> Iterator[None]:
+    """Every CLI invocation a test makes goes to its trail (run.json, and its failure record)."""
+    from pytest_autoheal import trail
+
+    with trail.recording(autoheal_record.trail):
+        yield
 
 
 def _targets(config: pytest.Config) -> list[CliTarget]:
@@ -69,6 +83,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             for t in targets:
                 params += [_param((t, s), f"{t.name}::{s.label}", t.display(*s.path)) for s in _subcommands(config, t)]
         metafunc.parametrize("cli_subcommand", params or _none("subcommands", NO_CLI if cli is None else "no subcommands discovered"))
+    elif "cli_bare" in names:
+        params = []
+        globs = cli.run_bare if cli else []
+        if _wanted(config, "comprehensive") and globs:
+            for t in targets:
+                params += [
+                    _param((t, s), f"{t.name}::{s.label}", t.display(*s.path))
+                    for s in _subcommands(config, t)
+                    if any(fnmatchcase(s.label, g) for g in globs)
+                ]
+        reason = NO_CLI if cli is None else (NO_BARE if not globs else f"no subcommand matches [tool.autoheal.cli] run_bare {globs}")
+        metafunc.parametrize("cli_bare", params or _none("bare-runs", reason))
     elif "cli_example" in names:
         params = []
         for t in targets:

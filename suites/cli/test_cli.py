@@ -59,6 +59,13 @@ def test_subcommand_invalid_option_gives_usage_error(cli, cli_subcommand):
 
 
 @pytest.mark.level("comprehensive")
+def test_subcommand_runs_bare_without_crashing(cli, cli_bare):
+    cfg, roots = cli
+    target, sub = cli_bare
+    checks.check_bare(cfg, target, sub.path, roots)
+
+
+@pytest.mark.level("comprehensive")
 def test_example_runs_as_configured(cli, cli_example, autoheal_record):
     cfg, roots = cli
     target, example = cli_example

@@ -77,11 +77,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     elif name == "served_tool":
         params = [pytest.param(t, id=t.id, marks=_marks(t.category, t.name)) for t in found.tools]
     else:
+        from pytest_autoheal.components.mcp_tools.policy import matching
+
         stress = found.target.cfg.stress.tools
-        cats = sorted({t.category for t in found.tools if t.name in stress})
+        cats = sorted({t.category for t in found.tools if matching(t, stress)})
         params = [pytest.param(c, id=c, marks=_marks(c, c)) for c in cats]
         if not params:
-            params = [_skip_param("no stress tools configured; list safe tools in [tool.autoheal.mcp.stress] tools")]
+            params = [_skip_param("no stress tools configured; list tools (globs) in [tool.autoheal.mcp.stress] tools")]
     metafunc.parametrize(name, params)
 
 
@@ -98,6 +100,15 @@ def mcp(request: pytest.FixtureRequest) -> Iterator[Any]:
         pytest.skip(str(exc))
     yield found
     close_all()
+
+
+@pytest.fixture(autouse=True)
+def _trail(autoheal_record: Any) -> Iterator[None]:
+    """Every tool call a test makes goes to its trail (run.json, and its failure record)."""
+    from pytest_autoheal import trail
+
+    with trail.recording(autoheal_record.trail):
+        yield
 
 
 @pytest.fixture

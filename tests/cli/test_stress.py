@@ -21,7 +21,7 @@ def _metrics(cli_project: CliProject) -> dict:
 
 def test_stress_records_latency_error_rate_and_memory_within_budgets(cli_project: CliProject):
     cli_project.configure(
-        '[tool.autoheal.cli]\nvariants = [{ module = "autoheal_demo" }]\n'
+        '[tool.autoheal.cli]\nvariants = [{ module = "autoheal_demo", cwd = "." }]\n'
         'stress = { commands = [["--help"], ["hash", "pyproject.toml"]], concurrency = 3, repeat = 2, p95_ms = 60000, max_rss_mb = 2048 }\n'
     )
     result = cli_project.run("--autoheal-level=stress", "--component=cli")

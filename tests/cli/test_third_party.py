@@ -33,9 +33,10 @@ def test_black_and_httpie_pass_smoke_and_comprehensive_without_false_failures(cl
         "]\n"
     )
     result = cli_project.run("--autoheal-level=comprehensive", "--component=cli", "-rA")
-    # Neither CLI has subcommands, and neither installs the error handler: those checks say so and skip.
-    result.assert_outcomes(passed=9, skipped=3)
+    # Neither CLI has subcommands, neither installs the error handler, and nothing is run bare: those checks say so and skip.
+    result.assert_outcomes(passed=9, skipped=4)
     result.stdout.fnmatch_lines(["*SKIPPED*no subcommands discovered*", "*SKIPPED*no [[]tool.autoheal.cli.error_reporting[]] invocation*"])
+    result.stdout.fnmatch_lines(["*SKIPPED*no subcommand is run without arguments*run_bare*"])
     result.stdout.fnmatch_lines(
         [
             "*PASSED*test_variant_answers_version[[]black[]]*",

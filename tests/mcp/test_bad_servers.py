@@ -87,7 +87,7 @@ def test_server_listing_no_tools_gives_one_record(tmp_path, run_suite):
 
 
 def test_server_that_exits_mid_run_gives_one_record_with_its_exit_code(tmp_path, run_suite):
-    run = _run_bad(tmp_path, run_suite, EXITS_MID_RUN, level="comprehensive", startup_timeout=30)
+    run = _run_bad(tmp_path, run_suite, EXITS_MID_RUN, level="comprehensive", startup_timeout=30, call="all")
     assert run.result.parseoutcomes()["failed"] == 1
     (record,) = run.records()
     assert record["error"]["type"] == "ServerExited"
@@ -174,7 +174,7 @@ for line in sys.stdin:
 
 
 def test_each_kind_of_bad_tool_answer_is_one_precise_record(tmp_path, run_suite):
-    run = _run_bad(tmp_path, run_suite, RAW_SERVER, level="comprehensive", call_timeout=2)
+    run = _run_bad(tmp_path, run_suite, RAW_SERVER, level="comprehensive", call_timeout=2, call="all")
     outcomes = run.result.parseoutcomes()
     assert outcomes["failed"] == 4, run.result.stdout.str()[-3000:]
     by_tool = {r["test"]["target"]: r for r in run.records()}

@@ -59,9 +59,11 @@ def test_category_selects_only_that_categorys_tools_and_ids_read_category_slash_
 
 
 def test_destructive_tool_is_called_only_when_allowed_by_name(run_suite, tmp_path):
-    blocked = run_suite(demo_config(tmp_path), "--category=ipfs_tools", "-rs", level="comprehensive")
+    # ipfs_add only adds to the in-memory store (destructiveHint: false): "non_destructive" calls it, ipfs_rm stays out.
+    blocked = run_suite(demo_config(tmp_path, call="non_destructive"), "--category=ipfs_tools", "-rs", level="comprehensive")
     blocked.result.stdout.fnmatch_lines(["*ipfs_rm is annotated destructiveHint; add it to*allow_destructive*"])
-    allowed = run_suite(demo_config(tmp_path, allow_destructive=["ipfs_rm"]), "--category=ipfs_tools", "-rs", level="comprehensive")
+    allowed_cfg = demo_config(tmp_path, call="non_destructive", allow_destructive=["ipfs_rm"])
+    allowed = run_suite(allowed_cfg, "--category=ipfs_tools", "-rs", level="comprehensive")
     assert "destructiveHint" not in allowed.result.stdout.str()
     assert allowed.result.parseoutcomes()["passed"] == blocked.result.parseoutcomes()["passed"] + 1
 

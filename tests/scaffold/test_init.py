@@ -214,6 +214,18 @@ def test_init_adds_a_starter_config_without_touching_the_rest(tmp_path: Path) ->
     assert (repo / "pyproject.toml").read_text() == text and again.returncode == 0
 
 
+def test_starter_config_holds_the_call_policy_line_commented_out(tmp_path: Path) -> None:
+    done = init(tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "pyproject.toml").read_text()
+    assert "mcp" not in tomllib.loads(text)["tool"]["autoheal"]
+    opened = text.replace("# [tool.autoheal.mcp]", "[tool.autoheal.mcp]").replace('# command = ["your-mcp-server"]', 'command = ["srv"]')
+    (tmp_path / "pyproject.toml").write_text(opened)
+    assert load_config(tmp_path).mcp.call == "read_only"
+    (tmp_path / "pyproject.toml").write_text(opened.replace('# call = "all"', 'call = "all"'))
+    assert load_config(tmp_path).mcp.call == "all"
+
+
 def test_init_creates_pyproject_when_there_is_none(tmp_path: Path) -> None:
     done = init(tmp_path)
     assert done.returncode == 0, done.stderr

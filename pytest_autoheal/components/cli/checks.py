@@ -44,8 +44,10 @@ def invoke(
         target.command(*args),
         timeout=timeout,
         env={**target.env, **(env or {})},
+        inherit_env=False,
         cwd=target.cwd,
         input=stdin.encode() if stdin is not None else None,
+        trail=True,
     )
 
 
@@ -167,6 +169,16 @@ def check_usage_error(cfg: CliConfig, target: CliTarget, path: Sequence[str], ro
         raise failure(target, args, result, "an invalid option crashed instead of giving a usage error", roots, timeout=cfg.timeout)
     if result.returncode not in expected:
         raise failure(target, args, result, f"an invalid option gave {result.describe()}, expected a usage error (exit {expected})", roots)
+    return result
+
+
+def check_bare(cfg: CliConfig, target: CliTarget, path: Sequence[str], roots: Sequence[str]) -> runner.RunResult:
+    """A subcommand listed in ``run_bare``, run with no arguments, ends by itself without a traceback or a signal."""
+    args = list(path)
+    result = invoke(target, args, timeout=cfg.timeout)
+    _flood(cfg, target, args, result, roots)
+    if result.timed_out or result.signal_name or has_traceback(result.text("stdout"), result.text("stderr")):
+        raise failure(target, args, result, f"run with no arguments it crashed ({result.describe()})", roots, timeout=cfg.timeout)
     return result
 
 

@@ -79,3 +79,5 @@ class CliConfig(Section):
     # Output bigger than this (per stream) is a failure of its own: a CLI should not flood its caller.
     max_output_mb: float = Field(default=10.0, gt=0)
     invalid_option: str = "--autoheal-no-such-option"
+    # Globs of subcommands ("status", "show*", "data json *") safe to run with no arguments at the comprehensive level.
+    run_bare: list[str] = []

@@ -81,7 +81,10 @@ else:
 
 @dataclass
 class CliTarget:
-    """A runnable CLI variant: the command prefix, its environment, and what is wrong with it, if anything."""
+    """A runnable CLI variant: the command prefix, its environment, and what is wrong with it, if anything.
+
+    ``env`` is what the CLI gets on top of the allow-listed part of our environment (``runner.passed_env``).
+    """
 
     name: str
     argv: list[str]
@@ -110,9 +113,9 @@ def resolve_targets(cfg: AutohealConfig) -> list[CliTarget]:
     for index, variant in enumerate(cli.variants):
         key = f"tool.autoheal.cli.variants[{index}]"
         python = str(cfg.path(variant.python)) if variant.python and ("/" in variant.python) else (variant.python or sys.executable)
-        env = {**QUIET_ENV, **variant.env}
-        cwd = str(cfg.path(variant.cwd)) if variant.cwd else str(cfg.base_dir)
-        common = {"variant": variant, "index": index, "env": env, "cwd": cwd, "python": python}
+        # The CLI runs in a sandbox (its own cwd, HOME, TMPDIR, XDG dirs) unless the variant places it.
+        cwd, env = runner.sandbox("cli").place(cfg.path(variant.cwd) if variant.cwd else None, {**QUIET_ENV, **variant.env})
+        common = {"variant": variant, "index": index, "env": env, "cwd": str(cwd), "python": python}
         if variant.module:
             name = variant.name or f"python -m {variant.module}"
             targets.append(CliTarget(name, [python, "-m", variant.module], importable=("module", variant.module), **common))
@@ -203,7 +206,7 @@ def discover_subcommands(target: CliTarget, timeout: float) -> list[Subcommand]:
     found: list[Subcommand] = []
 
     def read(path: tuple[str, ...]) -> HelpInfo | None:
-        result = runner.run(target.command(*path, "--help"), timeout=timeout, env=target.env, cwd=target.cwd)
+        result = runner.run(target.command(*path, "--help"), timeout=timeout, env=target.env, inherit_env=False, cwd=target.cwd, trail=True)
         return parse_help(result.text("stdout") or result.text("stderr"), variant.style) if result.ok else None
 
     # Level by level, each level's help read in parallel; the result is still in depth-first order.
@@ -246,7 +249,9 @@ def argparse_tree(target: CliTarget, timeout: float) -> dict[str, Any]:
         out = Path(tmp) / "tree.json"
         env = {**target.env, "AUTOHEAL_ARGPARSE_TREE": str(out)}
         python = target.python or sys.executable
-        result = runner.run([python, "-c", _ARGPARSE_TREE_SNIPPET, kind, what], timeout=timeout, env=env, cwd=target.cwd)
+        result = runner.run(
+            [python, "-c", _ARGPARSE_TREE_SNIPPET, kind, what], timeout=timeout, env=env, inherit_env=False, cwd=target.cwd, trail=True
+        )
         if not result.ok or not out.is_file():
             return {}
         try:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ... import http
 from ...errors import TargetFailure
-from ...runner import Service, start
+from ...runner import Service, sandbox, start
 from .config import DashboardConfig
 
 
@@ -115,13 +115,14 @@ def start_dashboard(
         argv = [fill(a) for a in cfg.argv()]
         argv[0] = resolve_program(argv[0], base_dir)
         dashboard.argv = argv
-        child_env = {k: fill(v) for k, v in cfg.env.items()} | dict(env or {})
-        cwd = (base_dir / cfg.cwd) if cfg.cwd else base_dir
+        # The dashboard runs in a sandbox (its own cwd, HOME, TMPDIR, XDG dirs) unless the config places it.
+        cwd, child_env = sandbox("dashboard").place((base_dir / cfg.cwd) if cfg.cwd else None, {k: fill(v) for k, v in cfg.env.items()})
+        child_env |= dict(env or {})
         if not (os.sep in argv[0] and os.access(argv[0], os.X_OK)) and shutil.which(argv[0], path=child_env.get("PATH")) is None:
             summary = f"the dashboard command's program {argv[0]!r} was not found; check [tool.autoheal.dashboard] command or install it"
             raise TargetFailure(summary, error_type="FileNotFoundError", message=summary, extras={"argv": argv})
         try:
-            dashboard.service = start(stop_with_parent(argv), log_path=log_path, env=child_env, cwd=cwd)
+            dashboard.service = start(stop_with_parent(argv), log_path=log_path, env=child_env, inherit_env=False, cwd=cwd)
         except OSError as exc:
             raise TargetFailure(
                 f"the dashboard command could not start: {exc}; check [tool.autoheal.dashboard] command",

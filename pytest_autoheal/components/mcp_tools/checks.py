@@ -1,8 +1,10 @@
-"""Calling a tool and judging its answer: protocol errors, crash text, output-schema violations
-and server exits are the tool's bugs; an ``is_error`` that rejects our inputs is a validation answer."""
+"""Calling a tool and judging its answer: protocol errors, crash evidence, output-schema violations
+and server exits are the tool's bugs; an ``is_error`` answer to generated arguments with no crash
+evidence in that call's own stderr window is the tool rejecting our inputs (a validation answer)."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -11,10 +13,11 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from mcp import MCPError
 
+from ... import trail
 from ...errors import TargetFailure
 from .client import Connection, McpSession
 from .discovery import ServedTool
-from .dispatch import answer_value, error_message
+from .dispatch import error_message
 
 # What a crash looks like in a tool's error text (Python, Node, and the MCP SDK's crash answer).
 CRASH_PATTERNS = [
@@ -30,24 +33,10 @@ CRASH_PATTERNS = [
         r"\bsegmentation fault\b",
     )
 ]
-VALIDATION_PATTERNS = [
-    re.compile(p, re.I)
-    for p in (
-        r"validation error",
-        r"\binvalid\b",
-        r"\bmust\b",
-        r"\brequired\b",
-        r"\bexpected\b",
-        r"\bnot (?:a |an )?valid\b",
-        r"\bno (?:such|block|column|file|item|record)\b",
-        r"\bnot found\b",
-        r"\bneeds?\b",
-        r"\bempty\b",
-        r"\bunknown\b",
-        r"\bdoes not\b",
-        r"\bout of range\b",
-    )
-]
+
+
+# "Error:", "error:", and up to two words before it ("Database error:", "SQL ERROR:").
+DECLARED_ERROR = re.compile(r"(?:[A-Za-z][\w-]* ){0,2}error\s*:", re.I)
 
 
 @dataclass
@@ -60,6 +49,7 @@ class CallOutcome:
     text: str = ""
     structured: Any = None
     validation_answer: str | None = None
+    error_answer: str | None = None
     failure: TargetFailure | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -110,8 +100,49 @@ def looks_like_crash(text: str) -> str | None:
     return None
 
 
-def looks_like_validation(text: str) -> bool:
-    return any(p.search(text) for p in VALIDATION_PATTERNS)
+def crash_evidence(text: str, stderr: str, exit_code: int | None = None) -> str | None:
+    """What shows that the call crashed: crash text in the answer or in the call's own stderr window, or the server's exit."""
+    if exit_code is not None:
+        return f"the server exited with code {exit_code}"
+    return looks_like_crash(text) or looks_like_crash(stderr)
+
+
+def declared_error(text: str, structured: Any) -> str | None:
+    """The error a successful answer declares: a top-level ``error`` in its structured or JSON text content,
+    or text that starts ``Error:`` (also qualified, as ``Database error:``)."""
+    for data in (structured, _json_object(text)):
+        if isinstance(data, dict) and data.get("error") not in (None, "", False, [], {}):
+            value = data["error"]
+            return (value if isinstance(value, str) else json.dumps(value, default=str))[:500]
+        # {"status": "error", "message": ...}, also in a dispatcher's {"result": ...} envelope.
+        stated = error_message(data)
+        if stated is not None:
+            return stated[:500]
+    stripped = text.lstrip()
+    if DECLARED_ERROR.match(stripped):
+        return stripped[:500]
+    return None
+
+
+def _json_object(text: str) -> Any:
+    stripped = text.strip()
+    if not stripped.startswith("{"):
+        return None
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        return None
+
+
+def answer_summary(result: Any) -> str:
+    """The answer in a few words for the trail: its text, else its structured content, else the kinds of its content."""
+    text = result_text(result).strip()
+    if text:
+        return text
+    if result.structured_content is not None:
+        return json.dumps(result.structured_content, default=str)
+    kinds = [getattr(c, "type", "?") for c in (result.content or [])]
+    return f"[{', '.join(kinds)}]" if kinds else "(empty)"
 
 
 def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], source: str) -> CallOutcome:
@@ -120,7 +151,14 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
     conn = session.conn
     offset = conn.stderr_size() if conn else 0
     started = time.monotonic()
-    extras: dict[str, Any] = {"tool": tool.name, "category": tool.category, "arguments": arguments, "argument_source": source}
+    from ...redact import redact_arguments
+
+    extras: dict[str, Any] = {
+        "tool": tool.name,
+        "category": tool.category,
+        "arguments": redact_arguments(arguments),
+        "argument_source": source,
+    }
     outcome = CallOutcome(tool.name, arguments, source, 0.0, extras=extras)
 
     name, wire_arguments = tool.request(arguments)
@@ -133,19 +171,18 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
     except BaseException as exc:
         outcome.seconds = time.monotonic() - started
         outcome.failure = _call_exception(session, tool, exc, offset, extras)
+        trail.tool_call(tool.name, arguments, seconds=outcome.seconds, error=outcome.failure.summary)
         return outcome
     outcome.seconds = time.monotonic() - started
     outcome.is_error = bool(result.is_error)
     outcome.text = result_text(result)
-    stated = error_message(answer_value(result))
-    if stated is not None and not outcome.is_error:
-        # {"status": "error", ...} is an error answer whatever isError says.
-        outcome.is_error, outcome.text = True, stated
     outcome.structured = result.structured_content
+    trail.tool_call(tool.name, arguments, seconds=outcome.seconds, is_error=outcome.is_error, answer=answer_summary(result))
     stderr = conn.stderr_since(offset) if conn else ""
     extras["server_stderr_tail"] = stderr[-4000:]
-    if outcome.is_error:
-        evidence = looks_like_crash(outcome.text) or (looks_like_crash(stderr) if "Traceback" in stderr else None)
+    if result.is_error:
+        exited = conn.returncode if conn is not None and conn.process is not None else None
+        evidence = crash_evidence(outcome.text, stderr, exited)
         if evidence:
             summary = f"tool {tool.name} crashed: {outcome.text[:200]}"
             outcome.failure = TargetFailure.from_output(
@@ -157,7 +194,7 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
             )
             if outcome.failure.error_type == "ToolCrash":
                 outcome.failure.message = outcome.text[:500]
-        elif source == "example" or cfg.validation_answers == "fail" or not looks_like_validation(outcome.text):
+        elif source == "example" or cfg.validation_answers == "fail":
             why = "its configured example" if source == "example" else "arguments valid for its input schema"
             summary = f"tool {tool.name} returned an error for {why}: {outcome.text[:200]}"
             outcome.failure = TargetFailure(summary, error_type="ToolError", message=outcome.text[:500], stderr=stderr, extras=extras)
@@ -173,6 +210,24 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
         if problem:
             summary = f"tool {tool.name} broke its output schema: {problem}"
             outcome.failure = TargetFailure(summary, error_type="OutputSchemaViolation", message=problem, extras=extras, hint="contract")
+            return outcome
+    declared = declared_error(outcome.text, outcome.structured)
+    if declared is not None and crash_evidence(declared, stderr):
+        # An error answer that is a crash (a dispatcher's {"status": "error"} around the tool's exception) is one.
+        summary = f"tool {tool.name} crashed: {declared[:200]}"
+        outcome.failure = TargetFailure.from_output(
+            summary, root_cause(stderr) if "Traceback" in stderr else declared, default_type="ToolCrash", stderr=stderr, extras=extras
+        )
+        if outcome.failure.error_type == "ToolCrash":
+            outcome.failure.message = declared[:500]
+    elif declared is not None:
+        if cfg.error_answers == "fail":
+            summary = f"tool {tool.name} answered isError: false with content that declares an error: {declared[:200]}"
+            outcome.failure = TargetFailure(
+                summary, error_type="ToolErrorAnswer", message=declared, stderr=stderr, extras=extras, hint="contract"
+            )
+        else:
+            outcome.error_answer = declared
     return outcome
 
 
@@ -227,12 +282,3 @@ def arguments_for(tool: ServedTool, examples: dict[str, Any]) -> list[tuple[dict
     if configured is not None:
         return [(dict(e), "example") for e in (configured if isinstance(configured, list) else [configured])]
     return [(minimal_arguments(tool.input_schema), "generated")]
-
-
-def safety(tool: ServedTool, allow_destructive: list[str], skip_tools: list[str]) -> str | None:
-    """Why the tool must not be called, or None when it is safe to call."""
-    if tool.name in skip_tools:
-        return f"{tool.name} is listed in [tool.autoheal.mcp] skip_tools"
-    if tool.destructive and tool.name not in allow_destructive:
-        return f"{tool.name} is annotated destructiveHint; add it to [tool.autoheal.mcp] allow_destructive to call it"
-    return None

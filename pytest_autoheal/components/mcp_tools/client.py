@@ -73,7 +73,7 @@ async def _stdio_streams(target: McpTarget, stderr_path: Path, garbage: list[str
     from ...runner import child_env
 
     # No bytecode caches written into the platform's tree by the server we start (the config may say otherwise).
-    env = child_env({"PYTHONDONTWRITEBYTECODE": "1", **target.env, "PYTHONUNBUFFERED": "1"})
+    env = child_env({"PYTHONDONTWRITEBYTECODE": "1", **target.env, "PYTHONUNBUFFERED": "1"}, inherit=False)
     with open(stderr_path, "ab") as errlog:
         try:
             process = await anyio.open_process(target.argv, env=env, cwd=target.cwd, stderr=errlog, start_new_session=True)

@@ -50,6 +50,10 @@ class McpConfig(Section):
     prefix_separator: str = "_"
     categories: dict[str, str] = {}
     examples: dict[str, dict[str, Any] | list[dict[str, Any]]] = {}
+    # Which tools comprehensive and stress call (policy.py): by annotations, then these globs of tool or category/tool.
+    call: Literal["read_only", "non_destructive", "all"] = "read_only"
+    allow: list[str] = []
+    skip: list[str] = []
     allow_destructive: list[str] = []
     skip_tools: list[str] = []
     startup_timeout: float = Field(default=20.0, gt=0)
@@ -64,6 +68,8 @@ class McpConfig(Section):
     check_served: bool = True
     dispatch: DispatchConfig | None = None
     validation_answers: Literal["record", "fail"] = "record"
+    # A successful answer whose content says it is an error: a warning in the test's metrics and the report, or a failure.
+    error_answers: Literal["warn", "fail"] = "warn"
     stress: McpStressConfig = McpStressConfig()
 
     @model_validator(mode="after")

@@ -277,7 +277,7 @@ class _Importer:
                 stdout=self.log,
                 stderr=self.log,
                 pass_fds=(write_fd,),
-                env=child_env({**target.env, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}),
+                env=child_env({**target.env, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}, inherit=False),
                 cwd=target.cwd,
                 start_new_session=True,
             )

@@ -10,6 +10,8 @@ from typing import Any
 
 import anyio
 
+from ... import trail
+from .checks import answer_summary
 from .client import Connection, connect
 from .discovery import ServedTool
 from .dispatch import answer_value, error_message
@@ -81,8 +83,10 @@ def run_stress(target: McpTarget, work: list[tuple[ServedTool, dict[str, Any]]])
                     answer = await conn.session.call_tool(*tool.request(arguments))
                 failed = bool(answer.is_error) or error_message(answer_value(answer)) is not None
                 detail = "".join(getattr(c, "text", "") for c in answer.content or [])[:120]
+                trail.tool_call(tool.name, arguments, seconds=time.perf_counter() - started, is_error=failed, answer=answer_summary(answer))
             except Exception as exc:
                 failed, detail = True, f"{type(exc).__name__}: {exc}"[:120]
+                trail.tool_call(tool.name, arguments, seconds=time.perf_counter() - started, error=detail)
             result.latencies_ms.append((time.perf_counter() - started) * 1000)
             result.calls += 1
             if failed:

@@ -10,12 +10,17 @@ from pathlib import Path
 
 from ...config import AutohealConfig
 from ...errors import ConfigUnavailable
+from ...runner import sandbox
 from .config import McpConfig
 
 
 @dataclass
 class McpTarget:
-    """Everything needed to reach the server and find its tool sources."""
+    """Everything needed to reach the server and find its tool sources.
+
+    ``env`` is what the server gets on top of the allow-listed part of our environment
+    (:func:`pytest_autoheal.runner.passed_env`); never the rest of it.
+    """
 
     cfg: McpConfig
     argv: list[str] = field(default_factory=list)
@@ -45,12 +50,16 @@ class McpTarget:
             argv[0] = str(local) if local.exists() else (shutil.which(argv[0]) or argv[0])
         elif argv and not Path(argv[0]).is_absolute():
             argv[0] = str(cfg.path(argv[0]))
+        cwd, env = cfg.path(mcp.cwd) if mcp.cwd else None, dict(mcp.env)
+        if argv:
+            # The server runs in a sandbox (its own cwd, HOME, TMPDIR, XDG dirs) unless the config places it.
+            cwd, env = sandbox("mcp").place(cwd, env)
         return cls(
             cfg=mcp,
             argv=argv,
             url=mcp.url,
-            env=dict(mcp.env),
-            cwd=cfg.path(mcp.cwd) if mcp.cwd else None,
+            env=env,
+            cwd=cwd,
             tools_dir=cfg.path(mcp.tools_dir).resolve() if mcp.tools_dir else None,
             python=str(cfg.path(mcp.python)) if mcp.python and "/" in mcp.python else (mcp.python or sys.executable),
             log_dir=log_dir,
