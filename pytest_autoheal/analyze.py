@@ -11,6 +11,7 @@ import argparse
 import builtins
 import hashlib
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -127,7 +128,8 @@ def analyse_text(
     """Failure records for every failure a CI log shows."""
     patterns = compile_patterns() if patterns is None else patterns
     now = now or utcnow()
-    report: LogReport = parse_log(text, roots)
+    # The directory analysed from is the repository at hand (the autofix workflow checks it out first): it names the log's files.
+    report: LogReport = parse_log(text, [*roots, os.getcwd()])
     records = [_pytest_record(f, run, patterns, log_name, now) for f in report.pytest]
     records += [_other_record(f, run, patterns, log_name, now) for f in report.other]
     return records
@@ -208,6 +210,7 @@ def _adopt_plugin_grouping(record: dict[str, Any], recorded: dict[str, Any]) -> 
         "algorithm": str(recorded.get("algorithm") or record["fingerprint"]["algorithm"]),
         "hash": recorded["fingerprint"],
         "values": recorded["values"],
+        **({"legacy": recorded["legacy"]} if recorded.get("legacy") else {}),
     }
     record["error"]["type"] = str(recorded.get("type") or record["error"]["type"])
     cls = record["classification"]
@@ -235,8 +238,12 @@ def _target_error(summary: str) -> tuple[str, str]:
 def _other_record(f: LogFailure, run: dict[str, Any], patterns: Sequence[Any], log_name: str, now: str) -> dict[str, Any]:
     step = f.step or "log"
     nodeid = f"{step} :: {f.name}" if f.name else step
-    # A JavaScript TypeError is not Python's: its facts are its name alone, as the JS SDK suite gives them.
-    facts = facts_from_text(f.type, f.message) if f.kind in ("node", "tap") else facts_for(f.type, f.message)
+    # A JavaScript TypeError is not Python's: its facts are its name and what the text says, as the JS SDK suite gives them.
+    facts = facts_from_text(f.type, f.message, f.text) if f.kind in ("node", "tap") else facts_for(f.type, f.message)
+    if f.kind in ("node", "tap"):
+        facts.language = "js"
+    facts.signal = f.signal
+    facts.exit_code = f.exit_code
     frames: list[Frame] = f.frames
     test = TestInfo(nodeid=nodeid, phase="runtime", outcome="failed")
     extras = {"log": {"file": log_name, "line": f.line, "step": f.step or None, "kind": f.kind}}

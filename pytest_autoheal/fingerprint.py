@@ -1,10 +1,14 @@
-"""Grouping: the ``autoheal-v1`` fingerprint.
+"""Grouping: the ``autoheal-v2`` fingerprint.
 
-Built from the exception type and the in-app frames (module, function, normalised source
-line; never line numbers or absolute paths). The message counts only when there are no
-in-app frames, and then only as a template with volatile parts (numbers, ids, paths, ports,
-addresses, timestamps, uuids) replaced by placeholders. The algorithm name is stored with
-every hash; a new algorithm gets a new name so existing fingerprints never change silently.
+Built from the exception type and the in-app frames that locate the bug (module, function,
+normalised source line; never line numbers or absolute paths). Callers that only reach the
+bug do not count when deeper in-app frames exist: the test function, the entry script or
+``__main__`` and module-level code; a recursion counts as one pass through its cycle. The
+message counts only when there are no in-app frames, and then only as a template with
+volatile parts (numbers, ids, paths, ports, addresses, timestamps, uuids) replaced by
+placeholders. The algorithm name is stored with every hash; a new algorithm gets a new
+name so existing fingerprints never change silently (``autoheal-v1`` counted every in-app
+frame, callers and each recursion level included).
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from typing import Any
 from .frames import Frame
 from .lazyre import LazyPattern, lazy
 
-ALGORITHM = "autoheal-v1"
+ALGORITHM = "autoheal-v2"
+LEGACY_ALGORITHM = "autoheal-v1"
 MAX_FRAMES = 30
 MAX_TEMPLATE = 500
 
@@ -78,7 +83,23 @@ def fingerprint(
     ``target`` (tool, command, page, file) and ``component`` only count when there are no
     in-app frames: without a stack, "which tool failed" is what tells two bugs apart.
     """
+    app = [f.key() for f in grouping_frames(frames)][-MAX_FRAMES:]
+    return _hashed(ALGORITHM, _values(error_type, message, app, target, component))
+
+
+
+def legacy_v1(
+    error_type: str, message: str = "", frames: Sequence[Frame] = (), *, target: str | None = None, component: str | None = None
+) -> Fingerprint:
+    """The ``autoheal-v1`` fingerprint of the same failure, so issues filed under v1 are still recognised.
+
+    v1 hashed every in-app frame (callers and each recursion level included) under its own name.
+    """
     app = [f.key() for f in frames if f.in_app][-MAX_FRAMES:]
+    return _hashed(LEGACY_ALGORITHM, _values(error_type, message, app, target, component))
+
+
+def _values(error_type: str, message: str, app: list[str], target: str | None, component: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {"type": error_type or "unknown", "frames": app}
     if not app:
         values["message_template"] = message_template(message)
@@ -86,5 +107,67 @@ def fingerprint(
             values["component"] = component
         if target:
             values["target"] = target
-    digest = hashlib.sha256(json.dumps([ALGORITHM, values], sort_keys=True).encode()).hexdigest()[:16]
-    return Fingerprint(ALGORITHM, digest, values)
+    return values
+
+
+def _hashed(algorithm: str, values: dict[str, Any]) -> Fingerprint:
+    digest = hashlib.sha256(json.dumps([algorithm, values], sort_keys=True).encode()).hexdigest()[:16]
+    return Fingerprint(algorithm, digest, values)
+
+
+_MODULE_LEVEL = {"<module>", "Object.<anonymous>", "<anonymous>", "<main>"}
+_TEST_FILE = lazy(r"(?:^|[/\\])(?:test_[^/\\]*\.py|[^/\\]*_test\.py|conftest\.py|[^/\\]*\.(?:test|spec)\.[cm]?[jt]sx?)$")
+_TEST_DIR = lazy(r"(?:^|[/\\])(?:tests?|testing|__tests__)[/\\]")
+_MAX_PERIOD = 8
+_COMPREHENSIONS = {"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"}
+
+
+def grouping_frames(frames: Sequence[Frame]) -> list[Frame]:
+    """The in-app frames that locate a bug: recursion folded, then callers that only reach it dropped."""
+    # Comprehension frames belong to their function (Python 3.12 inlines them); a function calling itself is one frame.
+    app = [f for f in frames if f.in_app and f.function not in _COMPREHENSIONS]
+    app = [f for k, f in enumerate(app) if k + 1 == len(app) or (app[k + 1].module, app[k + 1].function) != (f.module, f.function)]
+    app = collapse_recursion(app)
+    # Module-level code marks an entry point even when a reader already set its frame aside (a console-script launcher).
+    entry_files = {f.file for f in frames if f.function in _MODULE_LEVEL and f.file}
+    k = 0
+    while k < len(app) - 1 and _is_caller(app[k], entry_files):
+        if app[k].function in _MODULE_LEVEL:
+            # Module-level code is an entry point (a script, ``python -m``, an importer): its file's frames are its plumbing.
+            entry_files.add(app[k].file)
+        k += 1
+    return app[k:]
+
+
+def _is_caller(frame: Frame, entry_files: set[str]) -> bool:
+    """A test function, an entry script or ``__main__``, module-level code: it reached the bug, it is not where it is."""
+    if frame.function in _MODULE_LEVEL or frame.file in entry_files:
+        return True
+    name = frame.file.replace("\\", "/")
+    return name.endswith("/__main__.py") or name == "__main__.py" or bool(_TEST_FILE.search(name) or _TEST_DIR.search(name))
+
+
+def collapse_recursion(frames: Sequence[Frame]) -> list[Frame]:
+    """Each run of a repeated cycle of frames (a recursion, of any depth) kept as one pass through it."""
+    keys = [f.key() for f in frames]
+    out: list[Frame] = []
+    i = 0
+    while i < len(frames):
+        step = 0
+        for period in range(1, _MAX_PERIOD + 1):
+            if i + 2 * period > len(frames):
+                break
+            block = keys[i : i + period]
+            reps = 1
+            while keys[i + reps * period : i + (reps + 1) * period] == block:
+                reps += 1
+            if reps > 1:
+                out.extend(frames[i : i + period])
+                step = reps * period
+                break
+        if step:
+            i += step
+        else:
+            out.append(frames[i])
+            i += 1
+    return out

@@ -64,8 +64,21 @@ def _pure(path: str) -> PurePosixPath | PureWindowsPath:
     return PureWindowsPath(path) if re.match(r"^[A-Za-z]:\\", path) else PurePosixPath(path.replace("\\", "/"))
 
 
+# Where CI runners check a repository out: GitHub's hosted (<work>/R/R), self-hosted (_work/R/R), container (/__w/R/R)
+# and Windows (D:\\a\\R\\R) layouts, and Docker container actions' /github/workspace.
+_CHECKOUT_LAYOUT = lazy(r"^(?P<root>(?:.*?/(?:work|_work|__w)|[A-Za-z]:/a)/(?P<name>[^/]+)/(?P=name)|/github/workspace)/")
+# The runner's own code: actions, their temporary scripts and tool caches are never the project's frames.
+_RUNNER_PLUMBING = lazy(r"/(?:_actions|_temp|_tool|hostedtoolcache|__t|__e)/|/runners/\d")
+
+
 def module_from_path(file: str, roots: Sequence[str | Path] = ()) -> str:
-    """Dotted module name for a source file, stable across checkouts and machines."""
+    """Dotted module name for a source file, stable across checkouts and machines.
+
+    The name is the path below the checkout: below the innermost root that holds the file, else below
+    a CI runner's checkout directory, else the longest tail of the path that names a file of the
+    repository at hand (under one of ``roots`` on disk), else the file name alone. So the same file
+    gets the same name whatever directory the code was checked out to.
+    """
     if not file or file.startswith("<"):
         return file.strip("<>") or "unknown"
     p = _pure(file)
@@ -80,18 +93,52 @@ def module_from_path(file: str, roots: Sequence[str | Path] = ()) -> str:
         if matching:
             parts = parts[len(max(matching, key=len)) :]
         elif p.is_absolute():
-            parts = parts[-1:]
+            parts = _checkout_relative(parts, tuple(str(r) for r in roots))
+    return _dotted(parts)
+
+
+def _dotted(parts: tuple[str, ...]) -> str:
     parts = tuple(x for x in parts if x not in ("", ".", "/", "\\"))
     if not parts:
         return "unknown"
-    last = re.sub(r"\.(py|pyw|pyc|js|mjs|cjs|ts)$", "", parts[-1])
+    last = re.sub(r"\.(py|pyw|pyc|js|mjs|cjs|ts|jsx|tsx)$", "", parts[-1])
     parts = (*parts[:-1], last)
     if parts[-1] == "__init__" and len(parts) > 1:
         parts = parts[:-1]
     return ".".join(parts)
 
 
+@cache
+def _checkout_relative(parts: tuple[str, ...], roots: tuple[str, ...]) -> tuple[str, ...]:
+    """The parts of an absolute path below the checkout it belongs to, when no root holds it."""
+    posix = parts[0].rstrip("/\\") + "/" + "/".join(parts[1:]) if parts else ""
+    m = _CHECKOUT_LAYOUT.match(posix)
+    if m:
+        return tuple(x for x in posix[m.end() :].split("/") if x)
+    # The repository at hand (the directory analysed from, --root, the rootdir) names its own files.
+    anchored = bool(parts) and (parts[0] in ("/", "\\") or bool(re.match(r"^[A-Za-z]:", parts[0])))
+    tail = parts[1:] if anchored else parts
+    for k in range(len(tail)):
+        rel = tail[k:]
+        if len(rel) < 2 and k < len(tail) - 1:
+            continue
+        if any(Path(root, *rel).is_file() for root in roots):
+            return rel
+    return parts[-1:]
+
+
+def checkout_root(file: str) -> str | None:
+    """The CI checkout directory an absolute path lies in (GitHub runner layouts), if it shows one."""
+    m = _CHECKOUT_LAYOUT.match(file.replace("\\", "/"))
+    return m.group("root") if m else None
+
+
 def is_in_app(file: str, roots: Sequence[str | Path] = ()) -> bool:
+    """Is a frame the project's own code (not the standard library, installed packages, test runners or CI plumbing)?
+
+    Paths outside ``roots`` still count: a log's paths come from another machine, and a checkout
+    elsewhere than the roots say is still the project's code.
+    """
     if not file or file.startswith("<"):
         return False
     p = _pure(file)
@@ -101,11 +148,9 @@ def is_in_app(file: str, roots: Sequence[str | Path] = ()) -> bool:
         return False
     if _STDLIB_TEXT.search(file) or any(file.startswith(d + "/") for d in _stdlib_dirs()):
         return False
-    if ".venv" in p.parts or "node_modules" in p.parts:
+    if ".venv" in p.parts or "node_modules" in p.parts or "venv" in p.parts:
         return False
-    if roots and p.is_absolute():
-        return any(p.parts[: len(_pure(str(r)).parts)] == _pure(str(r)).parts for r in roots)
-    return True
+    return not _RUNNER_PLUMBING.search(file.replace("\\", "/"))
 
 
 def frames_from_traceback(tb: TracebackType | None, roots: Sequence[str | Path] = ()) -> list[Frame]:

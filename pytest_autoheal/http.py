@@ -7,7 +7,9 @@ ignored (``trust_env=False``) since the targets sit on loopback.
 
 from __future__ import annotations
 
+import html
 import json as _json
+import re
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -36,6 +38,8 @@ class HttpResult:
     error: str | None = None
     error_type: str | None = None
     truncated: bool = False
+    # Sent again once on a fresh connection: the pooled one had been closed by the server (not this request's fault).
+    retried: bool = False
 
     @property
     def ok(self) -> bool:
@@ -61,6 +65,14 @@ class HttpResult:
     def json(self) -> Any:
         """The body parsed as JSON; raises ``json.JSONDecodeError`` (a ``ValueError``) when it is not."""
         return _json.loads(self.text())
+
+    def gist(self, limit: int = 200) -> str:
+        """What the body says, on one line: the text of an HTML page (its tags and head dropped), else the body's start."""
+        text = self.text()[:20_000]
+        if self.is_html or text.lstrip()[:1] == "<":
+            text = re.sub(r"(?is)<(head|script|style)\b.*?</\1>|<[^>]+>", " ", text)
+        text = " ".join(html.unescape(text).split())
+        return text if len(text) <= limit else text[: limit - 3] + "..."
 
     def describe(self) -> str:
         """``GET /x answered 404`` or ``GET /x failed: connection refused``: for failure messages."""
@@ -124,6 +136,43 @@ def request(
     result = HttpResult(method=method.upper(), url=url)
     started = time.monotonic()
     try:
+        for attempt in (1, 2):
+            try:
+                _send(http, result, method, url, json=json, content=content, headers=headers, timeout=timeout, max_body=max_body)
+                break
+            except _STALE_CONNECTION as exc:
+                # A keep-alive connection the server had already closed (often right after an error answer on it):
+                # like a browser, send an idempotent request once more on a fresh connection.
+                if attempt == 1 and result.status is None and method.upper() in _IDEMPOTENT and content is None and json is None:
+                    result.retried = True
+                    continue
+                result.error, result.error_type = _reason(exc), type(exc).__name__
+                break
+    finally:
+        result.elapsed = time.monotonic() - started
+        if own:
+            http.close()
+    return result
+
+
+_IDEMPOTENT = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"}
+_STALE_CONNECTION = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
+
+def _send(
+    http: httpx.Client,
+    result: HttpResult,
+    method: str,
+    url: str,
+    *,
+    json: Any,
+    content: bytes | str | None,
+    headers: Mapping[str, str] | None,
+    timeout: float,
+    max_body: int,
+) -> None:
+    """One attempt; a stale connection raises (the caller decides on a retry), every other failure goes into ``result``."""
+    try:
         with http.stream(method, url, json=json, content=content, headers=dict(headers or {}), timeout=timeout) as resp:
             result.status = resp.status_code
             result.headers = {k.lower(): v for k, v in resp.headers.items()}
@@ -137,21 +186,24 @@ def request(
                     result.truncated = True
                     break
             result.body = b"".join(chunks)[:max_body]
+    except _STALE_CONNECTION:
+        raise
     except httpx.TimeoutException as exc:
         result.error, result.error_type = f"no answer within {timeout:g}s ({type(exc).__name__})", "TimeoutError"
     except httpx.HTTPError as exc:
         result.error, result.error_type = _reason(exc), type(exc).__name__
-    finally:
-        result.elapsed = time.monotonic() - started
-        if own:
-            http.close()
-    return result
 
 
 def _reason(exc: Exception) -> str:
+    """What went wrong on the wire, in plain words: refused, reset, unknown host, or the library's own text."""
     text = str(exc) or type(exc).__name__
-    if "refused" in text.lower():
+    lower = text.lower()
+    if "refused" in lower:
         return "connection refused"
+    if "reset by peer" in lower or "connection reset" in lower:
+        return "connection reset by the server"
+    if "name or service not known" in lower or "nodename nor servname" in lower or "getaddrinfo" in lower or "name resolution" in lower:
+        return f"host name not found ({text})"
     return text
 
 

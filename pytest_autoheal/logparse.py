@@ -8,14 +8,16 @@ plugin. :mod:`pytest_autoheal.analyze` turns what this module finds into failure
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .frames import Frame, is_in_app, module_from_path, parse_python_traceback
+from .frames import Frame, checkout_root, is_in_app, module_from_path, parse_python_traceback
 from .reporters.receiver import js_frames
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
@@ -47,7 +49,12 @@ _CHAIN = (
 _SYNTAX_TYPES = ("SyntaxError", "IndentationError", "TabError")
 _CARET = re.compile(r"^\s*[~^]+\s*$")
 
-_NODE_ERROR = re.compile(r"^(?:Uncaught )?(?P<type>(?:[A-Z]\w*)?(?:Error|Exception)|AssertionError \[[\w_]+\])(?: \[\w+\])?: (?P<msg>.*)$")
+_NODE_ERROR = re.compile(
+    r"^\[?(?:<ref \*\d+> )?(?:Uncaught )?(?P<type>(?:[A-Z]\w*)?(?:Error|Exception|Rejection)|AssertionError \[[\w_]+\])"
+    r"(?: \[\w+\])?: (?P<msg>.*?)\]?(?: \{)?$"
+)
+_NODE_WARNING = re.compile(r"^\(node:\d+\) (?P<type>UnhandledPromiseRejection)Warning: (?P<msg>.*)$")
+_NODE_CARET = re.compile(r"^\s*\^+\s*$")
 _NODE_AT = re.compile(r"^\s+at (?:(?:async )?(?P<func>[^()]+?) \()?(?P<file>[^()\s]+?):(?P<line>\d+):(?P<col>\d+)\)?\s*$")
 _NPM = re.compile(r"^npm (?:ERR!|error) ?(?P<msg>.*)$")
 _TAP_NOT_OK = re.compile(r"^\s*not ok \d+ - (?P<name>.+?)(?: # .*)?$")
@@ -92,6 +99,8 @@ class LogFailure:
     kind: str
     step: str = ""
     line: int = 0
+    signal: str | None = None
+    exit_code: int | None = None
 
 
 @dataclass
@@ -139,10 +148,59 @@ def workspace_roots(text: str) -> list[str]:
     return list(dict.fromkeys(found))[:5]
 
 
+_ABS_FILE = re.compile(
+    r'File "(?P<f1>/[^"]+)", line \d+|\((?P<f2>/[^():\s]+):\d+:\d+\)|^\s+at (?P<f3>/[^():\s]+):\d+:\d+|^(?P<f4>/\S+\.py):\d+: '
+)
+_REL_FILE = re.compile(r"(?<![\w/.-])(?P<rel>(?:[\w.-]+/)+[\w.-]+\.(?:py|[cm]?js|ts))(?=[:\s'\"]|::|$)")
+
+
+def checkout_roots(lines: Sequence[LogLine], roots: Sequence[str | Path] = ()) -> list[str]:
+    """Checkout directories a log's absolute paths start with, when no root or runner layout names them.
+
+    The repository's own file names say where the checkout ends: relative paths the log prints (pytest's
+    report, node ids, the step's command line) matched against the tail of each absolute path; failing
+    that, the directory all the log's own absolute paths share.
+    """
+    files: list[str] = []
+    relative: set[tuple[str, ...]] = set()
+    for ln in lines[:200_000]:
+        for m in _ABS_FILE.finditer(ln.text):
+            files.append(m.group("f1") or m.group("f2") or m.group("f3") or m.group("f4"))
+        for m in _REL_FILE.finditer(ln.text):
+            if not m.group("rel").startswith(("../", "./")):
+                relative.add(tuple(m.group("rel").split("/")))
+    given = [PurePosixPath(str(r)).parts for r in roots if str(r).startswith("/")]
+    loose = []
+    for f in dict.fromkeys(files):
+        parts = PurePosixPath(f).parts
+        if not is_in_app(f) or checkout_root(f) or any(parts[: len(g)] == g for g in given if len(g) > 1):
+            continue
+        loose.append(parts)
+    found: list[str] = []
+    for parts in loose:
+        for k in range(1, len(parts) - 1):
+            if parts[k:] in relative:
+                found.append(str(PurePosixPath(*parts[:k])))
+                break
+    rest = [p for p in loose if not any(p[: len(PurePosixPath(r).parts)] == PurePosixPath(r).parts for r in found)]
+    if len({p[:-1] for p in rest}) > 1:
+        common = rest[0][:-1]
+        for p in rest[1:]:
+            n = 0
+            while n < min(len(common), len(p) - 1) and common[n] == p[n]:
+                n += 1
+            common = common[:n]
+        # Not "/" or "/tmp": a directory that is a checkout, not the machine's.
+        if len(common) > 2:
+            found.append(str(PurePosixPath(*common)))
+    return list(dict.fromkeys(found))[:10]
+
+
 def parse_log(text: str, roots: Sequence[str | Path] = ()) -> LogReport:
     """Every failure a CI log shows, in order."""
     lines = clean_lines(text)
     roots = [*roots, *workspace_roots(text)]
+    roots += checkout_roots(lines, roots)
     report = LogReport(steps=list(dict.fromkeys(ln.step for ln in lines if ln.step)))
     used: set[int] = set()
     i = 0
@@ -156,7 +214,10 @@ def parse_log(text: str, roots: Sequence[str | Path] = ()) -> LogReport:
             if rootdir:
                 report.rootdirs.append(rootdir)
             session_roots = [*roots, rootdir] if rootdir else list(roots)
-            report.pytest.extend(parse_pytest_session(session, session_roots))
+            found = parse_pytest_session(session, session_roots)
+            if not found and not _BANNER_SUMMARY.search(session[-1].text):
+                found = _cut_off_session(session, session_roots, lines[end:])
+            report.pytest.extend(found)
             i = end
         else:
             i += 1
@@ -165,14 +226,16 @@ def parse_log(text: str, roots: Sequence[str | Path] = ()) -> LogReport:
     return report
 
 
+_BANNER_SUMMARY = re.compile(
+    r"^=+ .*\b(passed|failed|error|errors|skipped|deselected|no tests ran|xfailed|xpassed|warnings?)\b.* in [\d.]+s(?: \([\d:]+\))? =+$"
+)
+
+
 def _session_end(lines: list[LogLine], start: int) -> int:
     for k in range(start, len(lines)):
         if _SESSION_START.match(lines[k].text):
             return k
-        m = _BANNER.match(lines[k].text)
-        if m and re.search(
-            r"\b(passed|failed|error|errors|skipped|deselected|no tests ran|xfailed|xpassed|warnings?)\b.* in [\d.]+s", m.group("title")
-        ):
+        if _BANNER_SUMMARY.match(lines[k].text):
             return k + 1
         if lines[k].step != lines[start - 1].step:
             return k
@@ -424,7 +487,10 @@ def _parse_entries(lines: Sequence[str], roots: Sequence[str | Path]) -> tuple[s
             block = []
         elif m := _LONG_END.match(ln):
             function, source = _long_block(block)
-            frames.append(_frame(m.group("path"), int(m.group("line")), function, source, roots))
+            frame = _frame(m.group("path"), int(m.group("line")), function, source, roots)
+            # A comprehension's own frame shows no "def": it is the line the enclosing frame already names.
+            if not (function == "<module>" and frames and (frames[-1].file, frames[-1].line) == (frame.file, frame.line)):
+                frames.append(frame)
             crash_type = m.group("type") or crash_type
             block = []
         elif em := _E_LINE.match(ln):
@@ -553,13 +619,35 @@ def _other_failures(lines: list[LogLine], roots: Sequence[str | Path], report: L
         by_step.setdefault(ln.step, []).append(ln)
     steps_with_pytest = {f.step for f in report.pytest}
     for step, step_lines in by_step.items():
-        step_found = _python_tracebacks(step_lines, roots) + _node_errors(step_lines, roots) + _tap_failures(step_lines)
+        step_found = (
+            _python_tracebacks(step_lines, roots)
+            + _bare_syntax_errors(step_lines, roots)
+            + _node_errors(step_lines, roots)
+            + _tap_failures(step_lines, roots)
+            + _long_report(step_lines, roots)
+            + _spec_failures(step_lines)
+        )
+        crash = _crash(step_lines, roots)
+        if crash and not any(f.kind in ("python", "node") for f in step_found):
+            step_found.append(crash)
         if not step_found and step not in steps_with_pytest:
-            step_found = _npm_failure(step_lines) or _step_error(step_lines)
-        for f in step_found:
+            step_found = _console_errors(step_lines) or _npm_failure(step_lines) or _step_error(step_lines) or _output_error(step_lines)
+        for f in _distinct(step_found):
             f.step = step
-        found.extend(step_found)
+            found.append(f)
     return found
+
+
+def _distinct(failures: list[LogFailure]) -> list[LogFailure]:
+    """A failure printed twice in one step (node's spec reporter repeats failing tests at the end) is one failure."""
+    seen: set[tuple[str, str, tuple[str, ...]]] = set()
+    out = []
+    for f in failures:
+        key = (f.type, f.message, tuple(fr.key() for fr in f.frames))
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
 
 
 def _python_tracebacks(lines: list[LogLine], roots: Sequence[str | Path]) -> list[LogFailure]:
@@ -592,64 +680,271 @@ def _python_tracebacks(lines: list[LogLine], roots: Sequence[str | Path]) -> lis
     return out
 
 
+_BARE_SYNTAX = re.compile(r"^(?:Sorry: )?(?P<type>SyntaxError|IndentationError|TabError): (?P<msg>.*)$")
+
+
+def _bare_syntax_errors(lines: list[LogLine], roots: Sequence[str | Path]) -> list[LogFailure]:
+    """Python prints a script's own SyntaxError without a ``Traceback`` header: the file, the line, the caret, the error."""
+    out = []
+    in_traceback = False
+    for k, ln in enumerate(lines):
+        if ln.text.rstrip().endswith("Traceback (most recent call last):"):
+            in_traceback = True
+        m = _BARE_SYNTAX.match(ln.text.strip())
+        if not m:
+            continue
+        if in_traceback:
+            in_traceback = False
+            continue
+        if not any(_FILE_IN_PY.match(x.text) for x in lines[max(0, k - 5) : k]) and not ln.text.strip().startswith("Sorry: "):
+            continue
+        parsed = parse_python_traceback("\n".join(x.text for x in lines[max(0, k - 5) : k + 1]), roots)
+        frames = parsed.frames if parsed else []
+        out.append(
+            LogFailure(name="", type=m.group("type"), message=m.group("msg"), frames=frames, text=ln.text, kind="python", line=ln.number)
+        )
+    return out
+
+
 def _node_errors(lines: list[LogLine], roots: Sequence[str | Path]) -> list[LogFailure]:
     out = []
     k = 0
     while k < len(lines):
-        m = _NODE_ERROR.match(lines[k].text.strip())
-        if m and k + 1 < len(lines) and _NODE_AT.match(lines[k + 1].text):
-            j = k + 1
-            while j < len(lines) and _NODE_AT.match(lines[j].text):
-                j += 1
-            # The JS SDK suite and the /api/report-error receiver read stacks with js_frames: same frames, same fingerprint.
-            frames = js_frames("\n".join(ln.text for ln in lines[k + 1 : j]), roots)
-            start = max(0, k - 5)
-            text = "\n".join(ln.text for ln in lines[start:j])
-            out.append(
-                LogFailure(
-                    name="",
-                    type=m.group("type").split(" ")[0],
-                    message=m.group("msg"),
-                    frames=frames,
-                    text=text,
-                    kind="node",
-                    line=lines[k].number,
-                )
-            )
-            k = j
+        text = lines[k].text.strip()
+        warning = _NODE_WARNING.match(text)
+        m = warning or _NODE_ERROR.match(text)
+        if not m or _FILE_IN_PY.match(lines[k].text):
+            k += 1
             continue
-        k += 1
+        j = k + 1
+        # Node prints a "Require stack:" list (and error codes) between the message and the stack.
+        while j < len(lines) and j < k + 30 and not _NODE_AT.match(lines[j].text) and re.match(r"^(?:Require stack:|- \S)", lines[j].text):
+            j += 1
+        has_stack = j < len(lines) and bool(_NODE_AT.match(lines[j].text))
+        after_caret = any(_NODE_CARET.match(ln.text) for ln in lines[max(0, k - 3) : k])
+        if not has_stack and not after_caret and not warning:
+            k += 1
+            continue
+        start_stack = j
+        while j < len(lines) and _NODE_AT.match(lines[j].text):
+            j += 1
+        # The JS SDK suite and the /api/report-error receiver read stacks with js_frames: same frames, same fingerprint.
+        frames = js_frames("\n".join(ln.text for ln in lines[start_stack:j]), roots)
+        block_end = j
+        # The error's own properties ("{ code: 'ERR_X' }") and causes ("[cause]: ...") follow its stack.
+        while block_end < min(len(lines), j + 40) and lines[block_end].text.startswith(" ") and lines[block_end].text.strip() != "}":
+            block_end += 1
+        start = max(0, k - 5)
+        text_block = "\n".join(ln.text for ln in lines[start : min(len(lines), block_end + 1)])
+        error_type = "UnhandledPromiseRejection" if warning else m.group("type").split(" ")[0]
+        message = m.group("msg")
+        out.append(LogFailure(name="", type=error_type, message=message, frames=frames, text=text_block, kind="node", line=lines[k].number))
+        k = max(j, k + 1)
     return out
 
 
-def _tap_failures(lines: list[LogLine]) -> list[LogFailure]:
+_FILE_IN_PY = re.compile(r'^\s*File "')
+def _tap_failures(lines: list[LogLine], roots: Sequence[str | Path] = ()) -> list[LogFailure]:
     out = []
     for k, ln in enumerate(lines):
         m = _TAP_NOT_OK.match(ln.text)
         if not m:
             continue
         yaml = []
-        for nxt in lines[k + 1 : k + 60]:
+        for nxt in lines[k + 1 : k + 80]:
             if re.match(r"^\s*(?:not )?ok \d+ ", nxt.text) or re.match(r"^\s*\.\.\.\s*$", nxt.text):
                 break
             yaml.append(nxt.text)
         block = "\n".join(yaml)
         err = re.search(r"^\s*error: ['\"]?(?P<msg>.*?)['\"]?\s*$", block, re.M)
-        code = re.search(r"^\s*(?:code|name): ['\"]?(?P<code>\w+)['\"]?\s*$", block, re.M)
+        name = re.search(r"^\s*name: ['\"]?(?P<code>\w+)['\"]?\s*$", block, re.M)
+        code = name or re.search(r"^\s*code: ['\"]?(?P<code>\w+)['\"]?\s*$", block, re.M)
         if re.search(r"^\s*failureType: ['\"]?subtestsFailed", block, re.M):
             continue
+        message = err.group("msg") if err else m.group("name")
+        if err and err.group("msg") in ("|-", "|", ">-"):
+            # A multi-line message: the indented lines under "error: |-".
+            indent_lines = block[err.end() :].splitlines()[1:]
+            kept = itertools.takewhile(lambda x: x.startswith("    ") or not x.strip(), indent_lines)
+            message = "\n".join(x.strip() for x in kept).strip()
+        stack = re.search(r"^\s*stack: \|-\n(?P<stack>(?:\s{4,}.*\n?)*)", block, re.M)
+        frames = js_frames(stack.group("stack"), roots) if stack else []
         out.append(
             LogFailure(
                 name=m.group("name").strip(),
                 type=code.group("code") if code else "TestFailure",
-                message=err.group("msg") if err else m.group("name"),
-                frames=[],
+                message=message,
+                frames=frames,
                 text=f"{ln.text}\n{block}",
                 kind="tap",
                 line=ln.number,
             )
         )
     return out
+
+
+_SPEC_FAIL = re.compile(r"^\s*✖ (?P<name>.+?) \([\d.]+m?s\)\s*$")
+_CONSOLE_ERROR = re.compile(r"^\s*(?:\[console\.error\]|console\.error:?|console error:|\[error\] console:)\s*(?P<msg>.*)$", re.I)
+
+
+def _spec_failures(lines: list[LogLine]) -> list[LogFailure]:
+    """``node --test``'s spec reporter: a failed test whose reason is not an error with a stack (a timeout, a cancellation)."""
+    out = []
+    for k, ln in enumerate(lines):
+        m = _SPEC_FAIL.match(ln.text)
+        if not m or k + 1 >= len(lines) or _NODE_ERROR.match(lines[k + 1].text.strip()):
+            continue
+        reason = lines[k + 1].text.strip().strip("'\"")
+        if not reason or reason.startswith(("ℹ", "✖", "✔")):
+            continue
+        text = f"{ln.text}\n{reason}"
+        out.append(LogFailure(name=m.group("name"), type="TestFailure", message=reason, frames=[], text=text, kind="tap", line=ln.number))
+    return out
+
+
+def _console_errors(lines: list[LogLine]) -> list[LogFailure]:
+    """What a page or a script logged with ``console.error``, as page checkers and test runners print it."""
+    errors = [(ln, m.group("msg")) for ln in lines if (m := _CONSOLE_ERROR.match(ln.text))]
+    if not errors:
+        return []
+    message = "\n".join(msg for _, msg in errors[:5])
+    tail = "\n".join(ln.text for ln in lines[-40:])
+    return [LogFailure(name="", type="ConsoleError", message=message, frames=[], text=tail, kind="console", line=errors[0][0].number)]
+
+
+def _long_report(lines: list[LogLine], roots: Sequence[str | Path]) -> list[LogFailure]:
+    """A pytest failure report without the session around it (a report's ``longreprtext``, a pasted failure)."""
+    texts = [ln.text for ln in lines]
+    if not any(_E_LINE.match(t) and t.strip() != "E" for t in texts) or not any(_LONG_END.match(t) or _SHORT_ENTRY.match(t) for t in texts):
+        return []
+    failure = parse_failure_section(texts, roots)
+    test = next((f for f in failure.frames if f.in_app), None)
+    name = f"{test.file}::{test.function}" if test else ""
+    return [
+        LogFailure(
+            name=name,
+            type=failure.type,
+            message=failure.message,
+            frames=failure.frames,
+            text=failure.text,
+            kind="pytest",
+            line=lines[0].number,
+        )
+    ]
+
+
+_SHELL_SIGNAL = re.compile(
+    r"(?:^|: )(?:\d+ +)?(?P<what>Segmentation fault|Aborted|Killed|Bus error|Illegal instruction|Floating point exception|Terminated)"
+    r"(?: \(core dumped\))?(?:\s{2,}\S.*)?$"
+)
+_SIGNAL_NAMES = {
+    "Segmentation fault": "SIGSEGV",
+    "Aborted": "SIGABRT",
+    "Killed": "SIGKILL",
+    "Bus error": "SIGBUS",
+    "Illegal instruction": "SIGILL",
+    "Floating point exception": "SIGFPE",
+    "Terminated": "SIGTERM",
+}
+_FATAL_PY = re.compile(r"^Fatal Python error: (?P<reason>.+)$")
+_FAULT_FRAME = re.compile(r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<func>.+)$')
+_JS_FATAL_STACK = re.compile(r"^-+ JavaScript stack trace -+$")
+_JS_NUMBERED = re.compile(r"^\d+: (?P<frame>.+)$")
+_NODE_FATAL = re.compile(r"^FATAL ERROR: (?P<msg>.+)$")
+_EXIT_CODE = re.compile(r"Process completed with exit code (?P<code>\d+)")
+
+
+def _crash(lines: list[LogLine], roots: Sequence[str | Path]) -> LogFailure | None:
+    """A process that died: faulthandler's dump, node's fatal stack, the shell's signal line, an exit status of 128 + N."""
+    signal = None
+    message = ""
+    frames: list[Frame] = []
+    first = None
+    for k, ln in enumerate(lines):
+        text = ln.text.rstrip()
+        if m := _FATAL_PY.match(text):
+            first = first or ln
+            message = message or text
+            signal = signal or _signal_of(m.group("reason"))
+            frames = frames or _faulthandler_frames(lines[k + 1 :], roots)
+        elif _JS_FATAL_STACK.match(text):
+            first = first or ln
+            stack = [m.group("frame") for x in lines[k + 1 : k + 60] if (m := _JS_NUMBERED.match(x.text.strip()))]
+            frames = frames or js_frames("\n".join(stack), roots)
+        elif (m := _NODE_FATAL.match(text)) and "out of memory" in text:
+            # The heap limit, not a crash: node reports it and aborts on purpose.
+            return LogFailure(name="", type="FatalError", message=m.group("msg"), frames=[], text=text, kind="output", line=ln.number)
+        elif (m := _SHELL_SIGNAL.search(text)) and not _ERROR.match(text):
+            first = first or ln
+            signal = signal or _SIGNAL_NAMES[m.group("what")]
+            message = message or text
+    code = _exit_code(lines)
+    if signal is None and code is not None and 128 < code < 160:
+        import signal as _signal_module
+
+        with contextlib.suppress(ValueError):
+            signal = _signal_module.Signals(code - 128).name
+            message = message or f"exit code {code}: the process was ended by {signal}"
+            first = first or lines[-1]
+    if first is None or (signal is None and not frames):
+        return None
+    text = "\n".join(ln.text for ln in lines[-60:])
+    return LogFailure(
+        name="",
+        type=signal or "ProcessCrash",
+        message=message or "the process ended abruptly",
+        frames=frames,
+        text=text,
+        kind="crash",
+        line=first.number,
+        signal=signal or "process exit",
+        exit_code=code,
+    )
+
+
+def _signal_of(reason: str) -> str | None:
+    for what, name in _SIGNAL_NAMES.items():
+        if what.lower() in reason.lower():
+            return name
+    return "SIGABRT" if "abort" in reason.lower() else None
+
+
+def _faulthandler_frames(lines: Sequence[LogLine], roots: Sequence[str | Path]) -> list[Frame]:
+    """The first thread's stack of a faulthandler dump (``Current thread ...``), outermost first."""
+    frames = []
+    started = False
+    for ln in lines[:200]:
+        m = _FAULT_FRAME.match(ln.text)
+        if m:
+            started = True
+            frames.append(_frame(m.group("file"), int(m.group("line")), m.group("func").strip(), "", roots))
+        elif started:
+            break
+    return frames[::-1]
+
+
+def _exit_code(lines: Sequence[LogLine]) -> int | None:
+    for ln in reversed(lines[-20:]):
+        m = _EXIT_CODE.search(ln.text)
+        if m:
+            return int(m.group("code"))
+    return None
+
+
+_OUTPUT_ERROR = re.compile(
+    r"^(?:[\w./-]+: )?(?:line \d+: )?(?:.*: (?:command not found|Permission denied|No such file or directory)$|"
+    r"(?:ERROR|Error|error|FATAL|fatal|Fatal)(?: \[\w+\])?[:!] .+|curl: \(\d+\) .+|make: \*\*\* .+|\*\*\* Error .+|Sorry: .+)"
+)
+
+
+def _output_error(lines: list[LogLine]) -> list[LogFailure]:
+    """Output that ends in an error line of a command (curl, a shell, pip, git, make) and no traceback."""
+    errors = [ln for ln in lines if _OUTPUT_ERROR.match(ln.text.strip())]
+    if not errors:
+        return []
+    message = "\n".join(ln.text.strip() for ln in errors[-5:])
+    tail = "\n".join(ln.text for ln in lines[-40:])
+    return [LogFailure(name="", type="CommandFailure", message=message, frames=[], text=tail, kind="output", line=errors[0].number)]
 
 
 def _npm_failure(lines: list[LogLine]) -> list[LogFailure]:
@@ -675,8 +970,44 @@ def _step_error(lines: list[LogLine]) -> list[LogFailure]:
     if not errors:
         return []
     tail = "\n".join(ln.text for ln in lines[-40:])
-    message = "\n".join(msg for _, msg in errors)
-    return [LogFailure(name="", type="StepFailure", message=message, frames=[], text=tail, kind="step", line=errors[0][0].number)]
+    said = [ln.text.strip() for ln in lines if _OUTPUT_ERROR.match(ln.text.strip()) and not _ERROR.match(ln.text)]
+    message = "\n".join([*said[-5:], *(msg for _, msg in errors)])
+    code = _exit_code(lines)
+    line = errors[0][0].number
+    return [LogFailure(name="", type="StepFailure", message=message, frames=[], text=tail, kind="step", line=line, exit_code=code)]
+
+
+def _cut_off_session(session: Sequence[LogLine], roots: Sequence[str | Path], after: Sequence[LogLine]) -> list[PytestFailure]:
+    """A pytest run that ended without its summary: pytest-timeout's thread method, a crash, ``os._exit``."""
+    texts = [ln.text for ln in session]
+    running = ""
+    for t in texts:
+        m = re.match(r"^(?P<nodeid>\S+\.py(?:::\S+)?)(?: |$)", t)
+        if (m and "::" in m.group("nodeid") and not re.search(r"\b(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b", t)) or (m and not running):
+            running = m.group("nodeid")
+    step_lines = [*session, *after[:5]]
+    code = _exit_code(step_lines)
+    base = {"nodeid": running or "pytest", "phase": "call", "step": session[0].step, "line": session[0].number, "complete": True}
+    timeout = next((k for k, t in enumerate(texts) if re.search(r"\+{5,} Timeout \+{5,}", t)), None)
+    if timeout is not None:
+        main = next((k for k in range(timeout, len(texts)) if re.search(r"~{5,} Stack of MainThread", texts[k])), None)
+        stack = []
+        for t in texts[(main or timeout) + 1 :]:
+            if re.search(r"~{5,}|\+{5,}", t):
+                break
+            stack.append(t)
+        parsed = parse_python_traceback("Traceback (most recent call last):\n" + "\n".join(stack) + "\nTimeout: pytest-timeout", roots)
+        frames = parsed.frames if parsed else []
+        message = "Timeout: the test ran past pytest-timeout's limit and the thread method ended the process"
+        return [PytestFailure(type="Timeout", message=message, frames=frames, text="\n".join(texts[timeout:]), **base)]
+    crash = _crash(list(step_lines), roots)
+    if crash is None and code is None and not running:
+        return []
+    if crash is None:
+        status = f" (exit code {code})" if code is not None else ""
+        message = f"pytest ended while running {running or 'a test'} without reporting it{status}"
+        return [PytestFailure(type="ProcessCrash", message=message, frames=[], text="\n".join(texts[-40:]), crashed=True, **base)]
+    return [PytestFailure(type=crash.type, message=crash.message, frames=crash.frames, text=crash.text, crashed=True, **base)]
 
 
 __all__ = [

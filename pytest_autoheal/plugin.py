@@ -34,6 +34,8 @@ DISABLE_HELP = "switch pytest-autoheal off for this run (no records, no report)"
 BROWSER_HELP = "browser driver for browser-level tests: playwright (default) or selenium"
 
 STATE_KEY = pytest.StashKey["AutohealSession"]()
+# Any of these given (on the command line or as the ini twin) asks for the plugin; so does a [tool.autoheal] table.
+ASKING_OPTIONS = ("autoheal_level", "autoheal_category", "autoheal_component", "autoheal_dir", "autoheal_config", "autoheal_browser")
 
 MARKERS = {
     "level": "level(name): the autoheal level of a test: smoke, comprehensive, stress or browser",
@@ -42,6 +44,7 @@ MARKERS = {
     "target": "target(name): the checked target (tool, command, page or file), recorded with failures",
 }
 META_FIELDS = ("level", "component", "category", "target")
+_MARKER_NAMES = frozenset(META_FIELDS)
 
 # The failure output carries the record's grouping so a raw CI log can be read back exactly.
 LOG_SECTION = "autoheal"
@@ -56,6 +59,8 @@ def log_line(record: dict[str, Any]) -> str:
     cls = record["classification"]
     data = {"record": record["id"], "fingerprint": fp["hash"], "algorithm": fp["algorithm"], "class": cls["class"]}
     data.update(confidence=cls["confidence"], type=record["error"]["type"], values=fp["values"])
+    if fp.get("legacy"):
+        data["legacy"] = fp["legacy"]
     return redact(json.dumps(data, ensure_ascii=False))
 
 
@@ -78,7 +83,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("autoheal_dir", DIR_HELP, default="")
     parser.addini("autoheal_config", CONFIG_HELP, default="")
     parser.addini("autoheal_disable", DISABLE_HELP, type="bool", default=False)
-    parser.addini("autoheal_browser", BROWSER_HELP, default="playwright")
+    parser.addini("autoheal_browser", BROWSER_HELP, default="")
 
 
 def _opt(config: pytest.Config, name: str) -> Any:
@@ -93,9 +98,37 @@ def pytest_configure(config: pytest.Config) -> None:
     if _opt(config, "autoheal_disable"):
         return
     try:
-        session = AutohealSession.from_config(config)
+        raw = _raw_config(config)
+        if _asked(config, raw):
+            _start(config, AutohealSession.from_config(config, raw))
+            _bundle_suites(config)
+        else:
+            # Nothing asked for the plugin (yet): it writes and prints nothing unless the selected tests carry its markers.
+            dormant = Dormant(config, raw)
+            config.pluginmanager.register(dormant, "autoheal-dormant")
+            if config.pluginmanager.hasplugin("xdist"):
+                config.pluginmanager.register(DormantXdist(dormant), "autoheal-dormant-xdist")
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def _raw_config(config: pytest.Config) -> RawConfig:
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput and workerinput.get("autoheal_run"):
+        # Workers read the file the controller read: their rootdir can differ (e.g. a path-like option value).
+        source = workerinput.get("autoheal_config_file")
+        return read_config(Path(source).parent, source) if source else RawConfig(None, None, "tool.autoheal", config.rootpath)
+    return read_config(config.rootpath, _opt(config, "autoheal_config") or None)
+
+
+def _asked(config: pytest.Config, raw: RawConfig) -> bool:
+    """Whether this run asked for the plugin: a ``[tool.autoheal]`` table, or one of its options or ini twins."""
+    if raw.data is not None or getattr(config, "workerinput", {}).get("autoheal_run"):
+        return True
+    return any(_opt(config, name) for name in ASKING_OPTIONS)
+
+
+def _start(config: pytest.Config, session: AutohealSession) -> AutohealSession:
     config.stash[STATE_KEY] = session
     config.pluginmanager.register(session, "autoheal-session")
     if config.pluginmanager.hasplugin("xdist"):
@@ -104,6 +137,24 @@ def pytest_configure(config: pytest.Config) -> None:
         from .report import html_plugin
 
         html_plugin.register(config, session)
+    return session
+
+
+def _bundle_suites(config: pytest.Config) -> None:
+    """A run that names a level or component, and no test paths, also collects the bundled suites of the configured targets."""
+    session = config.stash[STATE_KEY]
+    if session._cfg is None or not (session.levels or session.components or session.categories):
+        return
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        return  # explicit test paths keep pytest's usual meaning
+    components = [c for c in session._cfg.components() if not session.components or c in session.components]
+    if not components:
+        return
+    from .bundle import SuiteCollection, suite_dirs
+
+    suites = suite_dirs(components)
+    if suites:
+        config.pluginmanager.register(SuiteCollection(suites), "autoheal-suites")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -138,9 +189,15 @@ def autoheal_record(request: pytest.FixtureRequest) -> TestState:
 def autoheal_config(request: pytest.FixtureRequest) -> AutohealConfig:
     """The validated ``[tool.autoheal]`` configuration of this run."""
     session = autoheal_session(request.config)
-    if session is None:
+    if session is not None:
+        return session.cfg
+    dormant = request.config.pluginmanager.get_plugin("autoheal-dormant")
+    if dormant is None:
         pytest.skip("pytest-autoheal is switched off (--autoheal-disable)")
-    return session.cfg
+    from .config import AutohealConfig
+
+    # A run that did not ask for the plugin has no table: the defaults.
+    return AutohealConfig(base_dir=dormant.raw.base_dir, source="<defaults>")
 
 
 class AutohealSession:
@@ -208,36 +265,19 @@ class AutohealSession:
         return self._patterns
 
     @classmethod
-    def from_config(cls, config: pytest.Config) -> AutohealSession:
+    def from_config(cls, config: pytest.Config, raw: RawConfig) -> AutohealSession:
         workerinput = getattr(config, "workerinput", None)
-        if workerinput and workerinput.get("autoheal_run"):
-            # Workers read the file the controller read: their rootdir can differ (e.g. a path-like option value).
-            source = workerinput.get("autoheal_config_file")
-            raw = read_config(Path(source).parent, source) if source else RawConfig(None, None, "tool.autoheal", config.rootpath)
-        else:
-            raw = read_config(config.rootpath, _opt(config, "autoheal_config") or None)
         cfg = None
         if raw.data is not None:
             from .config import validate_config
 
             assert raw.path is not None
             cfg = validate_config(raw.data, raw.path, raw.prefix)
-        report_dir_opt = _opt(config, "autoheal_dir")
-        if report_dir_opt:
-            report_dir = Path(config.invocation_params.dir) / report_dir_opt
-        else:
-            report_dir = raw.base_dir / (raw.data or {}).get("report_dir", DEFAULT_REPORT_DIR)
         if workerinput and workerinput.get("autoheal_run"):
-            run = dict(workerinput["autoheal_run"])
-            report_dir = Path(workerinput["autoheal_dir"])
-        else:
-            from .context import run_context
+            return cls(config, raw, cfg, Path(workerinput["autoheal_dir"]).resolve(), dict(workerinput["autoheal_run"]))
+        from .context import run_context
 
-            run = run_context(cwd=config.rootpath)
-        session = cls(config, raw, cfg, report_dir.resolve(), run)
-        if session.is_controller:
-            session._prepare_dir()
-        return session
+        return cls(config, raw, cfg, _report_dir(config, raw), run_context(cwd=config.rootpath))
 
     def _prepare_dir(self) -> None:
         import shutil
@@ -258,6 +298,19 @@ class AutohealSession:
             shutil.rmtree(self.report_dir / name, ignore_errors=True)
         store.records_dir(self.report_dir).mkdir(parents=True, exist_ok=True)
 
+    def _prepare_dir_once(self) -> None:
+        """Workers that woke up on their own markers: the first one prepares the directory for the whole run."""
+        import fcntl
+
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        stamp = self.report_dir / ".prepared"
+        with open(self.report_dir / ".prepare.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if stamp.exists() and stamp.read_text("utf-8") == self.run["id"]:
+                return
+            self._prepare_dir()
+            stamp.write_text(self.run["id"], "utf-8")
+
     def close(self) -> None:
         if self.capture is not None:
             self.capture.close()
@@ -266,8 +319,17 @@ class AutohealSession:
         # pytest collects garbage several times while it shuts down: leave it less to walk.
         self.meta, self.states, self.worker_states, self.known, self.worker_trail = {}, {}, {}, {}, []
 
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # Not at configure time (pytest --help configures too), and before xdist starts its workers.
+        self.begin()
+
+    def begin(self) -> None:
+        """Prepare the report directory (once per run) and, in a process that runs tests, start capturing."""
+        if self.is_controller:
+            self._prepare_dir()
+        elif self.config.workerinput.get("autoheal_pending_run"):  # type: ignore[attr-defined]
+            self._prepare_dir_once()
         pm = self.config.pluginmanager
         # Under xdist the controller runs no test: its workers capture, it summarises.
         if not pm.has_plugin("dsession"):
@@ -400,7 +462,7 @@ class AutohealSession:
             from .record import write_record
 
             write_record(self.report_dir, rec)
-        _attach_log_sections(reports, records)
+        _attach_log_sections(reports, records, str(self.run.get("id", "")))
         data = summary.write(self.report_dir, exit_status)
         from .report import publish
 
@@ -541,42 +603,35 @@ class Capture:
             _warn(node, f"could not write the failure record: {exc!r}")
 
     def _test_failure(self, item: pytest.Item, call: pytest.CallInfo[Any], report: pytest.TestReport) -> None:
-        from .capture import TestMeta, error_from_exception, make_test_record, merge_occurrence
+        from .capture import TestMeta, merge_occurrence, test_failure_records
 
         s = self.session
         nodeid = item.nodeid
-        meta = TestMeta(**s.meta.get(nodeid, {}))
-        state = s.states.get(nodeid)
-        longrepr = _longrepr_text(report)
-        error, facts = error_from_exception(call.excinfo.value, s.roots, longrepr)  # type: ignore[union-attr]
-        error.stdout = error.stdout if error.stdout is not None else report.capstdout
-        error.stderr = error.stderr if error.stderr is not None else report.capstderr
-        error.log = error.log if error.log is not None else report.caplog
-        if state is not None:
-            meta.target = state.target or meta.target
-            meta.category = state.category or meta.category
-            error.extras = {**state.extras, **error.extras}
-            if state.trail:
-                error.extras["trail"] = list(state.trail)
-            if state.attachments:
-                error.extras["attachments"] = dict(state.attachments)
         attempt = int(getattr(item, "execution_count", 1) or 1)
-        record = make_test_record(
+        records = test_failure_records(
+            call.excinfo.value,  # type: ignore[union-attr]
             nodeid=nodeid,
             phase=report.when,
-            meta=meta,
-            error=error,
-            facts=facts,
+            meta=TestMeta(**s.meta.get(nodeid, {})),
+            state=s.states.get(nodeid),
+            captured={"stdout": report.capstdout, "stderr": report.capstderr, "log": report.caplog},
+            longrepr=_longrepr_text(report),
             run=s.run,
             patterns=s.patterns,
+            roots=s.roots,
             duration=report.duration,
             outcome="failed" if report.when == "call" else "error",
             worker=s.worker,
             reruns=attempt - 1,
         )
-        record = merge_occurrence(s.report_dir, record, s.known)
+        for i, (record, shared) in enumerate(records):
+            if shared and record["id"] in s.known:
+                # The target as a whole failed (it did not start): recorded once, however many tests need it.
+                records[i] = (s.known[record["id"]], shared)
+                continue
+            records[i] = (merge_occurrence(s.report_dir, record, s.known), shared)
         # In one process this is the report the terminal prints; under xdist the controller adds it at the end.
-        report.sections.append((LOG_SECTION, log_line(record)))
+        report.sections.append((LOG_SECTION, log_line(records[0][0])))
 
     def _collect_error(self, collector: pytest.Collector, call: pytest.CallInfo[Any], report: pytest.CollectReport) -> None:
         from .capture import TestMeta, error_from_exception, make_test_record, merge_occurrence
@@ -612,6 +667,86 @@ class ReportCollector:
             self.reports.append(report)
 
 
+class Dormant:
+    """The plugin in a run that did not ask for it: one look at the selected tests' markers; nothing written, nothing printed."""
+
+    def __init__(self, config: pytest.Config, raw: RawConfig) -> None:
+        self.config = config
+        self.raw = raw
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if not _carries_markers(items):
+            return
+        # The selected tests are autoheal tests: the run is recorded as if it had asked.
+        workerinput = getattr(config, "workerinput", None)
+        if workerinput is None:
+            woken = AutohealSession.from_config(config, self.raw)
+        elif workerinput.get("autoheal_pending_run"):
+            woken = AutohealSession(config, self.raw, None, Path(workerinput["autoheal_dir"]), dict(workerinput["autoheal_pending_run"]))
+            config.workeroutput["autoheal_woke"] = True  # type: ignore[attr-defined]
+        else:
+            return
+        _start(config, woken)
+        woken.begin()
+        woken.pytest_collection_modifyitems(session, config, items)
+
+
+class DormantXdist:
+    """xdist's side of a dormant run: workers get what they need to wake up, and the controller wakes when one did."""
+
+    def __init__(self, dormant: Dormant) -> None:
+        self.dormant = dormant
+        self.pending: dict[str, Any] | None = None
+        self.woke = False
+
+    def pytest_configure_node(self, node: Any) -> None:
+        if self.pending is None:
+            from .context import run_context, utcnow
+
+            config = self.dormant.config
+            self.pending = {
+                "autoheal_pending_run": run_context(cwd=config.rootpath),
+                "autoheal_dir": str(_report_dir(config, self.dormant.raw)),
+                "autoheal_rootdir": str(config.rootpath),
+                "autoheal_started_at": utcnow(),
+            }
+        node.workerinput.update(self.pending)
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        if self.woke or self.pending is None or not (getattr(node, "workeroutput", None) or {}).get("autoheal_woke"):
+            return
+        self.woke = True
+        config, pending = self.dormant.config, self.pending
+        session = AutohealSession(config, self.dormant.raw, None, Path(pending["autoheal_dir"]), dict(pending["autoheal_pending_run"]))
+        session.started_at = pending["autoheal_started_at"]
+        _start(config, session)
+        # Registered from inside this hook call, the session's own xdist hooks see the next nodes; this one is handed over.
+        config.pluginmanager.get_plugin("autoheal-xdist").pytest_testnodedown(node, error)
+
+
+def _carries_markers(items: list[pytest.Item]) -> bool:
+    """Whether any selected test, or a class, module or directory around it, has a level/component/category/target marker."""
+    names = _MARKER_NAMES
+    # Plain loops, no generator per test: this runs in every run of every project that has the plugin installed.
+    for item in items:
+        for mark in item.own_markers:
+            if mark.name in names:
+                return True
+    todo = {item.parent for item in items}
+    seen: set[Any] = set()
+    while todo:
+        node = todo.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        for mark in node.own_markers:
+            if mark.name in names:
+                return True
+        todo.add(node.parent)
+    return False
+
+
 class XdistHooks:
     """Hooks that exist only with pytest-xdist; registered only when it is installed."""
 
@@ -635,18 +770,28 @@ class XdistHooks:
         self.session.worker_trail.extend(out.get("autoheal_trail") or [])
 
 
-def _attach_log_sections(reports: list[Any], records: list[dict[str, Any]]) -> None:
+def _attach_log_sections(reports: list[Any], records: list[dict[str, Any]], run_id: str) -> None:
     """Under xdist a worker's failure reached the controller before its record existed: add the section now."""
     if not records:
         return
     failed = [r for r in reports if r.failed and r.when != "???" and not any(name == LOG_SECTION for name, _ in r.sections)]
     if not failed:
         return
-    by_phase = {((rec.get("test") or {}).get("nodeid"), (rec.get("test") or {}).get("phase")): rec for rec in records}
+    from .record import record_id
+
+    by_id = {rec.get("id"): rec for rec in records}
     for report in failed:
-        rec = by_phase.get((report.nodeid, report.when))
+        # A test's own record (not the further failures it found) has the unsalted id.
+        rec = by_id.get(record_id(run_id, report.nodeid, report.when))
         if rec is not None and rec.get("fingerprint"):
             report.sections.append((LOG_SECTION, log_line(rec)))
+
+
+def _report_dir(config: pytest.Config, raw: RawConfig) -> Path:
+    given = _opt(config, "autoheal_dir")
+    if given:
+        return (Path(config.invocation_params.dir) / given).resolve()
+    return (raw.base_dir / (raw.data or {}).get("report_dir", DEFAULT_REPORT_DIR)).resolve()
 
 
 def _has_files(folder: Path) -> bool:

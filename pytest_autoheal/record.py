@@ -20,7 +20,7 @@ from . import store
 from .classify import Classification, Facts, Pattern, classify, describe_location
 from .context import utcnow
 from .errors import strip_ansi
-from .fingerprint import fingerprint, message_template
+from .fingerprint import fingerprint, legacy_v1, message_template
 from .frames import Frame
 
 SCHEMA_ID = "autoheal.failure-record/v1"
@@ -73,6 +73,12 @@ class TestInfo:
 
 @dataclass
 class ErrorInfo:
+    """The target's evidence (type, message, frames, its own traceback and output) and, apart, the monitor's.
+
+    Class and fingerprint read the evidence only; ``monitor`` (the suite's traceback with its
+    fixture and config reprs, the test's captured output) is kept for debugging and decides nothing.
+    """
+
     type: str
     message: str = ""
     frames: list[Frame] = field(default_factory=list)
@@ -81,8 +87,18 @@ class ErrorInfo:
     stderr: str | bytes | None = None
     log: str | bytes | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    monitor: dict[str, str | bytes | None] = field(default_factory=dict)
     # What failed, named the same however it was observed; the fingerprint's target (else the test's).
     subject: str | None = None
+    # The component whose bug this is, when another component's test saw it.
+    component: str | None = None
+    exit_code: int | None = None
+    # The evidence behind a class the monitor knew for certain (a missing program, a signal).
+    reason: str | None = None
+    # The class when the target's own evidence decides nothing (with ``reason`` as its evidence).
+    fallback: str | None = None
+    # The message autoheal-v1 gave this failure, where it differs (for the v1 hash heal matches old issues by).
+    legacy_message: str | None = None
 
 
 def record_id(run_id: str, nodeid: str, phase: str, salt: str = "") -> str:
@@ -112,10 +128,23 @@ def build_record(
         for x in (facts.text, error.traceback[-TAIL_CHARS:], decode_output(error.stderr)[-TAIL_CHARS:], decode_output(error.log)[-4000:])
         if x
     )
-    facts.where = facts.where or _where(test)
+    facts.frames = facts.frames or error.frames
+    facts.where = facts.where or _where(test, error)
     facts.location = facts.location or describe_location(error.frames) or facts.where
     classification: Classification = classify(facts, patterns)
-    fp = fingerprint(error.type, message, error.frames, target=error.subject or test.target, component=test.component)
+    if error.fallback and not facts.hint and _generic(classification):
+        facts.hint = error.fallback
+        classification = classify(facts, patterns)
+        classification.evidence = [error.reason or f"nothing the target printed names a cause; the check saw {error.fallback}"]
+    elif error.exit_code is not None and not facts.hint and not facts.signal and _generic(classification):
+        # Nothing more precise is known than that the process ended: its exit is the evidence.
+        facts.signal = f"exit code {error.exit_code}"
+        classification = classify(facts, patterns)
+        classification.confidence = 0.75
+        classification.evidence = [f"the process exited with code {error.exit_code} without a traceback"]
+    elif facts.hint and error.reason and classification.cls == facts.hint:
+        classification.evidence = [error.reason]
+    fp = fingerprint(error.type, message, error.frames, target=error.subject or test.target, component=error.component or test.component)
     return {
         "schema": SCHEMA_ID,
         "id": record_id(str(run.get("id", "")), test.nodeid, test.phase, record_id_salt),
@@ -135,18 +164,36 @@ def build_record(
             "log_tail": truncate(error.log),
             "extras": _json_safe(error.extras),
         },
-        "fingerprint": fp.to_dict(),
+        "fingerprint": {**fp.to_dict(), "legacy": [_legacy_v1(error, message, test)]},
         "classification": classification.to_dict(),
         "flaky": False,
         "occurrences": {"first_seen": now, "last_seen": now, "count": 1},
+        "monitor": {k: truncate(v, TRACEBACK_CHARS) for k, v in error.monitor.items() if v},
     }
 
 
-def _where(test: TestInfo) -> str:
-    if test.target and test.component:
-        return f"{test.component} target '{test.target}'"
-    if test.target:
-        return f"'{test.target}'"
+def _generic(classification: Classification) -> bool:
+    """The classifier knew nothing but the error's type name (its last-resort answers: unknown, or a low-confidence runtime_exception)."""
+    return classification.cls == "unknown" or (classification.cls == "runtime_exception" and classification.confidence < 0.7)
+
+
+def _legacy_v1(error: ErrorInfo, message: str, test: TestInfo) -> dict[str, str]:
+    """The ``autoheal-v1`` hash of this failure, so heal recognises issues filed under v1.
+
+    v1 took the target and component from the test, and some failures had another message then (``legacy_message``).
+    """
+    old = error.legacy_message if error.legacy_message is not None else message
+    fp = legacy_v1(error.type, old, error.frames, target=test.target, component=test.component)
+    return {"algorithm": fp.algorithm, "hash": fp.hash}
+
+
+def _where(test: TestInfo, error: ErrorInfo) -> str:
+    # What failed as the fingerprint names it, so a cluster's root cause reads the same whichever record stands for it.
+    target, component = error.subject or test.target, error.component or test.component
+    if target and component:
+        return f"{component} target '{target}'" if target != "start-up" else f"the {component} start-up"
+    if target:
+        return f"'{target}'"
     return f"test {test.nodeid}"
 
 

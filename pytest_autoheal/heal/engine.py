@@ -189,6 +189,12 @@ class Healer:
                 issue = self._read(lambda n=number: backend.get_issue(n))
                 if issue is not None:
                     self._know(issue)
+        for cluster in clusters:
+            # An issue filed under an earlier fingerprint algorithm: the records keep the hashes it gave them.
+            legacy = {str(h.get("hash")) for r in cluster.records for h in (r.get("fingerprint") or {}).get("legacy") or []}
+            old = next((self.by_fp[h] for h in sorted(legacy) if h in self.by_fp), None)
+            if old is not None and cluster.fingerprint not in self.by_fp:
+                self.by_fp[cluster.fingerprint] = old
         seed = {render.seed_run_id(i.body): i for i in listed if i.number not in self.ours and render.seed_run_id(i.body)}
         for cluster in clusters:
             if cluster.fingerprint in self.by_fp:

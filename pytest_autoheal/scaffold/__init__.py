@@ -65,6 +65,10 @@ report_dir = "autoheal-reports"
 """
 
 
+# The [tool.autoheal.<table>] that configures each component's target.
+TABLES = {"dashboard": "dashboard", "cli": "cli", "js_sdk": "js_sdk", "mcp_tools": "mcp"}
+
+
 @dataclass
 class Change:
     path: Path
@@ -79,6 +83,14 @@ class InitResult:
     @property
     def refused(self) -> list[Change]:
         return [c for c in self.changes if c.action == "refused"]
+
+
+class NoTarget(ConfigError):
+    """The configuration gives a monitor nothing to check; ``changes`` says what was written before that was found."""
+
+    def __init__(self, message: str, changes: list[Change]) -> None:
+        super().__init__(message)
+        self.changes = changes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,7 +112,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--path", action="append", default=[], help="more path filters for every monitor's push and PR triggers (repeatable)"
     )
-    parser.add_argument("--testpath", default="", help="path given to pytest in the monitoring job (default: the configured testpaths)")
+    parser.add_argument(
+        "--testpath",
+        default="",
+        help="path given to pytest in the monitoring job instead of the bundled suites (default: the suites and the testpaths)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -119,12 +135,16 @@ def main(args: argparse.Namespace) -> int:
             components=args.component,
             extra_paths=args.path,
         )
+    except NoTarget as exc:
+        for change in exc.changes:
+            print(_change_line(repo, change))
+        print(f"autoheal init: {exc}", file=sys.stderr)
+        return 1
     except ConfigError as exc:
         print(f"autoheal init: {exc}", file=sys.stderr)
         return 2
     for change in result.changes:
-        rel = change.path.relative_to(repo) if change.path.is_relative_to(repo) else change.path
-        print(f"{change.action:<9} {rel}" + (f"  ({change.reason})" if change.reason else ""))
+        print(_change_line(repo, change))
     if result.refused:
         print(
             f"autoheal init: {len(result.refused)} file(s) were edited since autoheal init wrote them and were kept; "
@@ -133,6 +153,11 @@ def main(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _change_line(repo: Path, change: Change) -> str:
+    rel = change.path.relative_to(repo) if change.path.is_relative_to(repo) else change.path
+    return f"{change.action:<9} {rel}" + (f"  ({change.reason})" if change.reason else "")
 
 
 def init_repo(
@@ -155,12 +180,22 @@ def init_repo(
     # The same validation the plugin does: a broken table is reported now, not in CI.
     cfg = validate_config(section, pyproject)
     install = install or default_install(data)
-    components = components or cfg.components()
-    if not components:
-        result.changes.append(
-            Change(repo / WORKFLOWS_DIR, "skipped", "no component in [tool.autoheal] yet: add cli, mcp, js_sdk or dashboard and run again")
+    configured = cfg.components()
+    if not configured:
+        # A monitor with no target collects nothing and fails every run: no workflow is written.
+        raise NoTarget(
+            f"{pyproject}: [tool.autoheal] names no target yet, so no monitoring workflow was written; add "
+            f"{', '.join(f'[tool.autoheal.{TABLES[c.name]}]' for c in COMPONENTS)} (see the README) and run autoheal init again",
+            result.changes,
         )
-        return result
+    missing = [c for c in components or [] if c not in configured]
+    if missing:
+        raise NoTarget(
+            f"--component {missing[0]}: {pyproject} has no [tool.autoheal.{TABLES[missing[0]]}] table, so its monitor would "
+            f"check nothing; configure it, or choose among the configured components: {', '.join(configured)}",
+            result.changes,
+        )
+    components = components or configured
     for name, text in render_workflows(
         section,
         base_dir=repo,
@@ -237,7 +272,8 @@ def render_workflows(
         workflow_name = f"Monitor: {comp.title}"
         names.append(workflow_name)
         paths = [
-            f"suites/{comp.name}/**",
+            # A repository holding the suite's source (this project's own) also runs the monitor when the suite changes.
+            *([f"suites/{comp.name}/**"] if (base_dir / "suites" / comp.name).is_dir() else []),
             f".github/workflows/{file_name}",
             "pyproject.toml",
             *(f"{p}/**" for p in in_app),

@@ -59,6 +59,13 @@ def report_dir(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture(scope="session")
+def roots(request: pytest.FixtureRequest) -> list[str]:
+    """Source roots: frames of the dashboard's own code under them are its in-app frames."""
+    session = autoheal_session(request.config)
+    return list(session.roots) if session is not None else []
+
+
+@pytest.fixture(scope="session")
 def dashboard(request: pytest.FixtureRequest, dashboard_cfg: DashboardConfig, report_dir: Path) -> Iterator[Dashboard]:
     """The dashboard of this worker, started from config (or reached at base_url) and always stopped."""
     session = autoheal_session(request.config)

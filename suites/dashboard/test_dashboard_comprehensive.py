@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_autoheal import http
-from pytest_autoheal.components.dashboard.checks import http_failure
+from pytest_autoheal.components.dashboard.checks import http_failure, request_failure, url_path
 from pytest_autoheal.components.dashboard.config import ApiCall, DashboardConfig
 from pytest_autoheal.components.dashboard.crawl import CrawlResult
 from pytest_autoheal.components.dashboard.server import Dashboard
@@ -14,35 +14,41 @@ from pytest_autoheal.errors import TargetFailure
 pytestmark = [pytest.mark.component("dashboard"), pytest.mark.level("comprehensive")]
 
 
-def test_crawl_finds_no_broken_links(dashboard: Dashboard, crawled: CrawlResult, autoheal_record) -> None:
+def test_crawl_finds_no_broken_links(
+    dashboard: Dashboard, dashboard_cfg: DashboardConfig, crawled: CrawlResult, roots: list[str], autoheal_record
+) -> None:
     autoheal_record.metrics.update(visited=len(crawled.visits), pages=len(crawled.pages), not_visited=crawled.skipped)
-    broken = crawled.broken
-    if broken:
-        first = broken[0]
-        autoheal_record.target = first.url.removeprefix(dashboard.base_url) or "/"
-        failure = http_failure(first.result, what=f"link from {first.referrer or 'the start pages'}", server_log=dashboard.log_tail())
-        failure.extras["broken"] = [
-            {"url": v.url, "status": v.result.status, "error": v.result.error, "linked_from": v.referrer} for v in broken[:50]
+    failures = [
+        request_failure(
+            dashboard, v.result, what=f"link from {v.referrer or 'the start pages'}", timeout=dashboard_cfg.request_timeout, roots=roots
+        )
+        for v in crawled.broken
+    ]
+    if failures:
+        autoheal_record.extras["broken"] = [
+            {"url": v.url, "status": v.result.status, "error": v.result.error, "linked_from": v.referrer} for v in crawled.broken[:50]
         ]
-        failure.summary = f"{len(broken)} of {len(crawled.visits)} crawled URLs are broken; first: {failure.summary}"
-        raise failure
+        # Each broken URL is a bug of its own: one record each, the test fails once.
+        autoheal_record.fail(failures, found_in=f"{len(crawled.visits)} crawled URLs")
     assert crawled.visits, "the crawl visited nothing"
 
 
-def test_crawled_json_answers_parse(dashboard: Dashboard, crawled: CrawlResult, autoheal_record) -> None:
-    bad = crawled.bad_json
-    if bad:
-        first = bad[0]
-        autoheal_record.target = first.url.removeprefix(dashboard.base_url) or "/"
-        raise TargetFailure(
-            f"{first.url} claims {first.result.content_type} but its body does not parse: {first.json_error}",
+def test_crawled_json_answers_parse(crawled: CrawlResult, autoheal_record) -> None:
+    failures = [
+        TargetFailure(
+            f"{v.url} claims {v.result.content_type} but its body does not parse: {v.json_error}",
             error_type="JSONDecodeError",
-            message=first.json_error or "",
-            extras={"url": first.url, "bad": [{"url": v.url, "error": v.json_error} for v in bad[:50]], "response": first.result.to_dict()},
+            message=v.json_error or "",
+            extras={"url": v.url, "response": v.result.to_dict()},
+            subject=url_path(v.url),
         )
+        for v in crawled.bad_json
+    ]
+    if failures:
+        autoheal_record.fail(failures, found_in=f"{len(crawled.visits)} crawled URLs")
 
 
-def test_api_endpoint_returns_json(dashboard: Dashboard, dashboard_cfg: DashboardConfig, api_call: ApiCall) -> None:
+def test_api_endpoint_returns_json(dashboard: Dashboard, dashboard_cfg: DashboardConfig, api_call: ApiCall, roots: list[str]) -> None:
     offset = dashboard.log_size()
     answer = http.request(api_call.method, dashboard.url(api_call.path), json=api_call.json_body, timeout=dashboard_cfg.request_timeout)
     if answer.status not in (api_call.status or list(range(200, 300))):
@@ -50,6 +56,7 @@ def test_api_endpoint_returns_json(dashboard: Dashboard, dashboard_cfg: Dashboar
             answer,
             what=f"API {api_call.label}",
             server_log=dashboard.log_since(offset, wait_for="Traceback" if (answer.status or 0) >= 500 else None),
+            roots=roots,
         )
     if not answer.claims_json:
         return
@@ -61,4 +68,5 @@ def test_api_endpoint_returns_json(dashboard: Dashboard, dashboard_cfg: Dashboar
             error_type="JSONDecodeError",
             message=str(exc),
             extras={"url": answer.url, "response": answer.to_dict()},
+            subject=url_path(answer.url),
         ) from None

@@ -12,7 +12,7 @@ from pytest_autoheal.components.dashboard.server import Dashboard
 pytestmark = [pytest.mark.component("dashboard"), pytest.mark.level("smoke")]
 
 
-def test_page_answers(dashboard: Dashboard, dashboard_cfg: DashboardConfig, page: str) -> None:
+def test_page_answers(dashboard: Dashboard, dashboard_cfg: DashboardConfig, page: str, roots: list[str]) -> None:
     offset = dashboard.log_size()
     answer = http.get(dashboard.url(page), timeout=dashboard_cfg.request_timeout)
     if not answer.ok:
@@ -20,10 +20,11 @@ def test_page_answers(dashboard: Dashboard, dashboard_cfg: DashboardConfig, page
             answer,
             what=f"page {page}",
             server_log=dashboard.log_since(offset, wait_for="Traceback" if (answer.status or 0) >= 500 else None),
+            roots=roots,
         )
 
 
-def test_api_endpoint_answers(dashboard: Dashboard, dashboard_cfg: DashboardConfig, api_call: ApiCall) -> None:
+def test_api_endpoint_answers(dashboard: Dashboard, dashboard_cfg: DashboardConfig, api_call: ApiCall, roots: list[str]) -> None:
     offset = dashboard.log_size()
     answer = http.request(api_call.method, dashboard.url(api_call.path), json=api_call.json_body, timeout=dashboard_cfg.request_timeout)
     expected = api_call.status or list(range(200, 300))
@@ -32,4 +33,5 @@ def test_api_endpoint_answers(dashboard: Dashboard, dashboard_cfg: DashboardConf
             answer,
             what=f"API {api_call.label}",
             server_log=dashboard.log_since(offset, wait_for="Traceback" if (answer.status or 0) >= 500 else None),
+            roots=roots,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,11 @@ def base_dir(request: pytest.FixtureRequest) -> Path:
 @pytest.fixture(scope="session")
 def node(js_sdk_cfg: JsSdkConfig) -> str:
     program = node_program(js_sdk_cfg)
+    if program is None and os.sep in js_sdk_cfg.node:
+        # A path to node that the configuration names and that is not there is a setting to fix, not a missing optional part.
+        from pytest_autoheal.errors import missing_program
+
+        raise missing_program("the JS SDK checks cannot run", js_sdk_cfg.node, "[tool.autoheal.js_sdk] node", subject="node", shared=True)
     if program is None:
         pytest.skip(NODE_MISSING)
     return program

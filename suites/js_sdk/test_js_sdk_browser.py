@@ -91,14 +91,19 @@ def test_error_reporter_delivers_page_errors_to_the_receiver(
             f"{url} does not start error-reporter.js: load it with "
             '<script src="/static/error-reporter.js" data-endpoint="/api/report-error">',
             error_type="ReporterMissing",
+            message=f"page {js_sdk_cfg.page} has no error reporter (window.autohealErrorReporter is undefined)",
             extras=extras,
             hint="config",
+            reason=f"page {js_sdk_cfg.page} loaded without window.autohealErrorReporter",
+            subject=js_sdk_cfg.page,
         )
     if probe.get("sent") != 2:
         raise TargetFailure(
             f"error-reporter.js in {url} got {probe.get('sent')} of 2 reports accepted by {probe.get('endpoint')}",
             error_type="ReportNotDelivered",
+            message=f"error-reporter.js in page {js_sdk_cfg.page} got {probe.get('sent')} of 2 reports accepted",
             extras=extras,
+            subject=js_sdk_cfg.page,
         )
     if not started_here:
         return

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from pytest_autoheal import record as records
-from pytest_autoheal.capture import error_from_exception
 from pytest_autoheal.components.js_sdk.checks import (
     call_failure,
     discover_tests,
@@ -17,14 +15,11 @@ from pytest_autoheal.components.js_sdk.checks import (
     run_node_tests,
 )
 from pytest_autoheal.components.js_sdk.config import ClientCall, JsSdkConfig
-from pytest_autoheal.plugin import autoheal_session
 
 pytestmark = [pytest.mark.component("js_sdk"), pytest.mark.level("comprehensive")]
 
 
-def test_sdk_own_tests_pass(
-    request: pytest.FixtureRequest, js_sdk_cfg: JsSdkConfig, node: str, base_dir: Path, roots: list[str], autoheal_record
-) -> None:
+def test_sdk_own_tests_pass(js_sdk_cfg: JsSdkConfig, node: str, base_dir: Path, roots: list[str], autoheal_record) -> None:
     files = discover_tests(js_sdk_cfg, base_dir)
     if not js_sdk_cfg.tests:
         pytest.skip("the SDK has no node tests configured: list them in [tool.autoheal.js_sdk] tests")
@@ -33,30 +28,11 @@ def test_sdk_own_tests_pass(
     autoheal_record.metrics.update({k: v for k, v in run.summary.items() if k in ("tests", "pass", "fail", "skipped")})
     failures = [node_test_failure(t, run, roots=roots) for t in run.failures]
     if failures:
-        # The first failure is this test's record; every other failing SDK test gets a record of its own.
-        _write_extra_records(request, run.failures[1:], failures[1:])
-        autoheal_record.target = run.failures[0].full_name
-        raise failures[0]
+        # Each failing SDK test is a failure of its own: one record each (target: the SDK test), the test fails once.
+        autoheal_record.fail(failures, found_in=f"{len(run.tests)} SDK tests")
     failure = node_run_failure(run)
     if failure is not None:
         raise failure
-
-
-def _write_extra_records(request: pytest.FixtureRequest, tests, failures) -> None:
-    session = autoheal_session(request.config)
-    if session is None:
-        return
-    for test, failure in zip(tests, failures, strict=True):
-        error, facts = error_from_exception(failure, session.roots)
-        info = records.TestInfo(
-            nodeid=f"{request.node.nodeid}::{test.full_name}",
-            level="comprehensive",
-            component="js_sdk",
-            target=test.full_name,
-            worker=session.worker,
-        )
-        record = records.build_record(test=info, error=error, run=session.run, facts=facts, patterns=session.patterns)
-        records.write_record(session.report_dir, record)
 
 
 def test_sdk_client_works_from_node(

@@ -26,7 +26,7 @@ def test_server_starts_and_completes_handshake(mcp, autoheal_record):
     if conn.garbage:
         summary = f"MCP server wrote {len(conn.garbage)} non-JSON-RPC line(s) to stdout: {conn.garbage[0][:120]!r}"
         raise TargetFailure(
-            summary, error_type="ProtocolError", stderr=conn.stderr_since(0), extras={"stdout_garbage": conn.garbage[:10]}, hint="contract"
+            summary, error_type="ProtocolError", stderr=conn.startup_stderr(), extras={"stdout_garbage": conn.garbage[:10]}, hint="contract"
         )
     assert conn.init is not None and conn.init.server_info.name
 
@@ -41,7 +41,7 @@ def test_server_lists_tools(mcp, autoheal_record):
         raise TargetFailure(
             "MCP server listed 0 tools",
             error_type="NoTools",
-            stderr=mcp.session.conn.stderr_since(0),
+            stderr=mcp.session.conn.startup_stderr(),
             extras={"server": mcp.target.name},
             hint="contract",
         )

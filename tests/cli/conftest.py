@@ -1,8 +1,7 @@
-"""A throwaway project holding the cli suite and a configuration written by the test, run by a real pytest."""
+"""A throwaway project holding only a configuration written by the test, run by a real pytest with the bundled cli suite."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +48,7 @@ class CliProject:
 
 @pytest.fixture
 def cli_project(pytester: pytest.Pytester) -> CliProject:
-    shutil.copytree(ROOT / "suites" / "cli", pytester.path / "suites" / "cli", ignore=shutil.ignore_patterns("__pycache__"))
+    # Nothing of the suite is copied: a level or component brings in the cli suite the plugin ships.
     return CliProject(pytester)
 
 

@@ -8,6 +8,9 @@ import pytest
 
 from .helpers import all_text, by_test, records, run_json
 
+# The projects these tests build ask for the plugin; a project that does not leaves it inert (tests/install).
+pytestmark = pytest.mark.usefixtures("autoheal_project")
+
 PHASES = """
 import pytest
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -43,6 +45,7 @@ def run_variant(base: Path, name: str, files: dict[str, str]) -> dict:
         path.write_text(textwrap.dedent(text))
     (root / "app" / "__init__.py").touch()
     (root / "pytest.ini").write_text("[pytest]\n")
+    (root / "pyproject.toml").write_text("[tool.autoheal]\n")  # a project that asks for the plugin
     result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"], cwd=root, timeout=120)
     assert result.returncode == 1, result.text() + result.text("stderr")
     (rec,) = records(root / "autoheal-reports")
@@ -74,12 +77,17 @@ def test_same_bug_in_another_checkout_path_keeps_its_fingerprint(baseline: dict,
 
 def test_fingerprint_keeps_the_values_it_was_built_from(baseline: dict) -> None:
     values = baseline["fingerprint"]["values"]
-    assert baseline["fingerprint"]["algorithm"] == "autoheal-v1"
+    assert baseline["fingerprint"]["algorithm"] == "autoheal-v2"
+    # The v1 hash of the same failure is kept beside it, so heal still finds issues filed under v1:
+    # v1 hashed every in-app frame, the test function's included.
+    (legacy,) = baseline["fingerprint"]["legacy"]
+    assert legacy["algorithm"] == "autoheal-v1"
+    v1_values = {**values, "frames": ["tests.test_app:test_ratio:assert ratio(10, [None, None]) == 5", *values["frames"]]}
+    assert legacy["hash"] == hashlib.sha256(json.dumps(["autoheal-v1", v1_values], sort_keys=True).encode()).hexdigest()[:16]
     assert values["type"] == "ZeroDivisionError"
-    assert values["frames"] == [
-        "tests.test_app:test_ratio:assert ratio(10, [None, None]) == 5",
-        "app.service:ratio:return total / len(cleaned)",
-    ]
+    # The test function only reached the bug: the frame that locates it is the service's.
+    assert values["frames"] == ["app.service:ratio:return total / len(cleaned)"]
+    assert [f["function"] for f in baseline["error"]["frames"]] == ["test_ratio", "ratio"]
     assert "message_template" not in values
 
 

@@ -8,6 +8,9 @@ from pytest_autoheal.capture import recover_inflight
 
 from .helpers import by_test, records, run_json
 
+# The projects these tests build ask for the plugin; a project that does not leaves it inert (tests/install).
+pytestmark = pytest.mark.usefixtures("autoheal_project")
+
 
 def test_xdist_two_workers_write_every_record_once(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(

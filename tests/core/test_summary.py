@@ -60,6 +60,7 @@ def test_markers_run_time_fields_and_records_reach_run_json(pytester: pytest.Pyt
     assert [c["fingerprint"] for c in data["clusters"]] == [rec["fingerprint"]["hash"]]
 
 
+@pytest.mark.usefixtures("autoheal_project")
 def test_flaky_under_xdist_is_marked_on_the_record_and_in_run_json(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -83,6 +84,7 @@ def test_flaky_under_xdist_is_marked_on_the_record_and_in_run_json(pytester: pyt
     assert data["counts"] == {"flaky": 1} and data["by_class"] == {}
 
 
+@pytest.mark.usefixtures("autoheal_project")
 def test_summary_is_written_without_the_terminal_reporter(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -107,6 +109,7 @@ def test_summary_is_written_without_the_terminal_reporter(pytester: pytest.Pytes
     assert (pytester.path / "autoheal-reports" / "health.html").is_file()
 
 
+@pytest.mark.usefixtures("autoheal_project")
 def test_collection_error_and_teardown_error_are_counted_once(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_broken_module="import no_such_module_for_autoheal\n",

@@ -18,10 +18,11 @@ BAD_SITE = Path(__file__).with_name("bad_site.py")
 
 
 def run_suite(
-    pytester: pytest.Pytester, dashboard: dict[str, Any], *args: str, timeout: float = 240
+    pytester: pytest.Pytester, dashboard: dict[str, Any], *args: str, timeout: float = 240, in_app: list[str] | None = None
 ) -> tuple[Any, list[dict[str, Any]], Path]:
     """Run suites/dashboard against ``dashboard`` (the [dashboard] table); returns result, records, report dir."""
-    lines = ["[dashboard]"] + [f"{k} = {toml_value(v)}" for k, v in dashboard.items()]
+    lines = [f"in_app = {toml_value(in_app)}"] if in_app else []
+    lines += ["[dashboard]"] + [f"{k} = {toml_value(v)}" for k, v in dashboard.items()]
     cfg = pytester.path / "autoheal.toml"
     cfg.write_text("\n".join(lines) + "\n")
     (pytester.path / "pytest.ini").write_text("[pytest]\n")

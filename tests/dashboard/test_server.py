@@ -25,7 +25,8 @@ def test_missing_dashboard_program_is_one_clear_record(pytester: pytest.Pytester
     result, records, _ = run_suite(pytester, {"command": ["no-such-dashboard", "--port", "{port}"]}, "--autoheal-level=smoke")
     result.assert_outcomes(errors=1, skipped=1)
     (rec,) = records
-    assert rec["error"]["message"].startswith("the dashboard command's program 'no-such-dashboard' was not found")
+    assert rec["monitor"]["summary"].startswith("the dashboard did not start: the program 'no-such-dashboard' was not found")
+    assert rec["error"]["message"] == "program not found: no-such-dashboard" and rec["classification"]["class"] == "config"
     assert rec["error"]["extras"]["argv"] == ["no-such-dashboard", "--port", rec["error"]["extras"]["argv"][2]]
 
 

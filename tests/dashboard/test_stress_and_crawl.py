@@ -32,9 +32,12 @@ def test_stress_error_budget_fails_with_metrics_in_the_run_summary(pytester: pyt
     cfg = {"base_url": running_site, "pages": ["/clean"], "stress": {"paths": ["/clean", "/gone"], "requests": 40, "concurrency": 4}}
     result, records, report = run_suite(pytester, cfg, "--autoheal-level=stress")
     result.assert_outcomes(failed=1)
+    # The errors are charged to the request that got them: one record for /gone, none for the healthy page.
     (rec,) = records
-    assert rec["classification"]["class"] == "http_error"
-    assert "error rate 50.0% > budget 0.0%" in rec["error"]["message"]
+    assert rec["classification"]["class"] == "http_error" and rec["test"]["target"] == "/gone"
+    assert rec["error"]["message"] == "GET /gone answered 404"
+    assert "error rate 50.0% > budget 0.0%" in rec["monitor"]["summary"]
+    result.stdout.fnmatch_lines(["*20 of 40 requests failed (error rate 50.0% > budget 0.0%)*GET*/gone answered 404*"])
     metrics = json.loads((report / "run.json").read_text())["metrics"]
     (figures,) = metrics.values()
     assert figures["requests"] == 40 and figures["errors"] == 20 and figures["p95_ms"] >= figures["p50_ms"] > 0
@@ -47,7 +50,11 @@ def test_stress_within_budget_passes_and_loads_page_assets(pytester: pytest.Pyte
     result.assert_outcomes(failed=1)
     (figures,) = json.loads((report / "run.json").read_text())["metrics"].values()
     assert figures["paths"] == 2 and figures["errors"] >= 15
-    assert "error rate" in records[0]["error"]["message"]
+    by_type = {r["error"]["type"]: r for r in records}
+    assert sorted(by_type) == ["BudgetExceeded", "TimeoutError"]
+    hang = by_type["TimeoutError"]
+    assert hang["test"]["target"] == "/hang.js" and hang["classification"]["class"] == "timeout"
+    assert "error rate" in hang["monitor"]["summary"] and "p95 latency" in by_type["BudgetExceeded"]["monitor"]["summary"]
     cfg = {"base_url": running_site, "pages": ["/clean"], "stress": {"requests": 30, "concurrency": 3, "p95_ms": 5000}}
     result, records, _ = run_suite(pytester, cfg, "--autoheal-level=stress")
     result.assert_outcomes(passed=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import bad_site_command, run_suite
+from .conftest import BAD_SITE, bad_site_command, run_suite
 
 
 def test_crawl_reports_broken_link_and_json_that_does_not_parse(pytester: pytest.Pytester) -> None:
@@ -23,7 +23,8 @@ def test_crawl_reports_broken_link_and_json_that_does_not_parse(pytester: pytest
 
 def test_server_error_record_names_the_servers_own_exception(pytester: pytest.Pytester) -> None:
     cfg = {"command": bad_site_command(), "ready_path": "/clean", "pages": ["/crash"]}
-    result, records, _ = run_suite(pytester, cfg, "--autoheal-level=smoke", "-rs")
+    # The site's source is its own code: listed in in_app, its frames are the record's.
+    result, records, _ = run_suite(pytester, cfg, "--autoheal-level=smoke", "-rs", in_app=[str(BAD_SITE.parent)])
     result.assert_outcomes(failed=1, skipped=1)
     result.stdout.fnmatch_lines(["*SKIPPED*no API endpoints configured*"])
     (rec,) = records

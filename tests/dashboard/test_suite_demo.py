@@ -32,17 +32,19 @@ def test_break_switch_gives_js_error_and_rejection_records_with_screenshots(
     monkeypatch.setenv("AUTOHEAL_DEMO_BREAK", "1")
     result, records, _ = run_suite(pytester, DEMO, "--autoheal-level=browser", f"--autoheal-browser={needs_browser}")
     result.assert_outcomes(passed=3, failed=1)
-    suite = [r for r in records if r["test"]["outcome"] == "failed"]
-    assert len(suite) == 1
-    rec = suite[0]
+    # One failed test, one record per broken page, each with its own class and fingerprint.
+    suite = {r["test"]["target"]: r for r in records if r["test"]["outcome"] == "failed"}
+    assert sorted(suite) == ["/broken/error", "/broken/rejection"]
+    rec, rejection = suite["/broken/error"], suite["/broken/rejection"]
     assert rec["test"]["component"] == "dashboard" and rec["test"]["level"] == "browser"
-    assert rec["test"]["target"] == "/broken/error"
-    assert rec["classification"]["class"] == "js_error"
-    assert rec["error"]["type"] == "TypeError"
+    assert rec["classification"]["class"] == "js_error" and rec["error"]["type"] == "TypeError"
+    assert rejection["classification"]["class"] == "unhandled_rejection"
+    assert rejection["fingerprint"]["hash"] != rec["fingerprint"]["hash"]
+    assert rec["test"]["nodeid"] == rejection["test"]["nodeid"]
     extras = rec["error"]["extras"]
     assert extras["driver"] == needs_browser
     assert [p["page"] for p in extras["failing_pages"]] == ["/broken/error", "/broken/rejection"]
-    assert "unhandled rejection" in extras["failing_pages"][1]["problem"]
+    assert "unhandled rejection" in extras["failing_pages"][1]["problems"][0]
     shot = Path(extras["attachments"]["screenshot"])
     assert shot == Path(extras["screenshot"]) and shot.read_bytes()[:4] == b"\x89PNG"
     # error-reporter.js in the pages posted both errors to the demo's receiver.

@@ -202,21 +202,29 @@ def test_init_adds_a_starter_config_without_touching_the_rest(tmp_path: Path) ->
     git(repo, "init", "-q")
     (repo / "pyproject.toml").write_text(PROJECT)
     done = init(repo)
-    assert done.returncode == 0, done.stderr
+    # The starter table is written, but a config that names no target gets no workflow that cannot work.
+    assert done.returncode == 1, done.stderr
+    assert "updated   pyproject.toml  (added [tool.autoheal])" in done.stdout
     text = (repo / "pyproject.toml").read_text()
     assert text.startswith(PROJECT)
     data = tomllib.loads(text)
     assert data["tool"]["ruff"] == {"line-length": 100} and data["project"]["name"] == "shop"
     assert load_config(repo).report_dir == "autoheal-reports"
-    assert "no component in [tool.autoheal] yet" in done.stdout
+    assert done.stderr.strip() == (
+        f"autoheal init: {repo / 'pyproject.toml'}: [tool.autoheal] names no target yet, so no monitoring workflow was written; "
+        "add [tool.autoheal.dashboard], [tool.autoheal.cli], [tool.autoheal.js_sdk], [tool.autoheal.mcp] (see the README) "
+        "and run autoheal init again"
+    )
     assert not (repo / ".github").exists()
     again = init(repo)
-    assert (repo / "pyproject.toml").read_text() == text and again.returncode == 0
+    assert (repo / "pyproject.toml").read_text() == text and again.returncode == 1
+    assert "kept      pyproject.toml" in again.stdout and "names no target yet" in again.stderr
 
 
 def test_starter_config_holds_the_call_policy_line_commented_out(tmp_path: Path) -> None:
     done = init(tmp_path)
-    assert done.returncode == 0, done.stderr
+    # The starter names no target yet: written, but no workflow (exit 1, one sentence).
+    assert done.returncode == 1 and "names no target yet" in done.stderr, done.stderr
     text = (tmp_path / "pyproject.toml").read_text()
     assert "mcp" not in tomllib.loads(text)["tool"]["autoheal"]
     opened = text.replace("# [tool.autoheal.mcp]", "[tool.autoheal.mcp]").replace('# command = ["your-mcp-server"]', 'command = ["srv"]')
@@ -228,9 +236,22 @@ def test_starter_config_holds_the_call_policy_line_commented_out(tmp_path: Path)
 
 def test_init_creates_pyproject_when_there_is_none(tmp_path: Path) -> None:
     done = init(tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1 and "names no target yet" in done.stderr
     assert "created   pyproject.toml" in done.stdout
     assert tomllib.loads((tmp_path / "pyproject.toml").read_text())["tool"]["autoheal"]["report_dir"] == "autoheal-reports"
+
+
+def test_a_component_without_a_target_gets_no_monitor(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.autoheal]\n[tool.autoheal.cli]\nvariants = [{ module = "shop" }]\n')
+    done = init(tmp_path, "--component", "cli", "--component", "dashboard")
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"autoheal init: --component dashboard: {tmp_path / 'pyproject.toml'} has no [tool.autoheal.dashboard] table, "
+        "so its monitor would check nothing; configure it, or choose among the configured components: cli"
+    )
+    assert not (tmp_path / ".github").exists()
+    assert init(tmp_path, "--component", "cli").returncode == 0
+    assert sorted(workflows(tmp_path)) == ["autoheal-autofix.yml", "autoheal-cli.yml"]
 
 
 def test_broken_existing_config_is_one_message(tmp_path: Path) -> None:

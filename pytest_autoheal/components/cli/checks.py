@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ... import runner, store
-from ...errors import TargetFailure
+from ...errors import TargetFailure, last_words, missing_program
 from ...frames import Frame, parse_python_traceback
 from ...record import validation_errors
 from .config import CliConfig, CliErrorReporting, CliExample, CliStress
@@ -39,7 +39,16 @@ def invoke(
     target: CliTarget, args: Sequence[str], *, timeout: float, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> runner.RunResult:
     if target.problem:
-        raise TargetFailure(target.problem, error_type="ConfigError", hint="config", extras={"variant": target.name})
+        # Every check of the variant meets the same setting: one record, named by the variant (the setting is its).
+        raise TargetFailure(
+            target.problem,
+            error_type="ConfigError",
+            hint="config",
+            reason=target.problem,
+            extras={"variant": target.name},
+            subject=target.name,
+            shared=True,
+        )
     return runner.run(
         target.command(*args),
         timeout=timeout,
@@ -70,28 +79,43 @@ def extras_of(target: CliTarget, result: runner.RunResult, **more: Any) -> dict[
 def failure(
     target: CliTarget, args: Sequence[str], result: runner.RunResult, problem: str, roots: Sequence[str], **more: Any
 ) -> TargetFailure:
-    """The most precise description of a bad run: timeout, signal, the CLI's traceback, or the plain mismatch."""
+    """The most precise description of a bad run: timeout, signal, the CLI's traceback, or the plain mismatch.
+
+    The message and the subject name the arguments, never the variant's program, so one bug seen through every way of
+    starting the CLI is one fingerprint; the terminal line shows the whole command and what the CLI said last.
+    """
     shown = target.display(*args)
+    called = " ".join(args) or "(no arguments)"
     extras = extras_of(target, result, check=problem, **more)
     streams = {"stdout": result.stdout, "stderr": result.stderr}
+    said = last_words(result.text("stderr")) or last_words(result.text("stdout"))
+    quoted = f"; it said: {said}" if said else ""
+    if result.returncode == 127 and result.text("stderr").startswith(f"cannot start {result.argv[0]}"):
+        setting = f"[tool.autoheal.cli] variant {target.name!r}"
+        return missing_program(f"`{shown}`", result.argv[0], setting, extras=extras, subject="variant")
     if result.timed_out:
         return TargetFailure(
-            f"`{shown}` did not exit within {result.duration:.1f}s and was killed",
+            f"`{shown}` did not exit within {result.duration:.1f}s and was killed{quoted}",
             error_type="TimeoutExpired",
-            message=f"`{shown}` did not exit within the {more.get('timeout', result.duration):g}s timeout",
+            message=f"`{called}` did not exit within the {more.get('timeout', result.duration):g}s timeout",
+            legacy_message=f"`{shown}` did not exit within the {more.get('timeout', result.duration):g}s timeout",
             hint="timeout",
+            reason=f"the process was still running after {more.get('timeout', result.duration):g}s and was killed",
             extras=extras,
+            subject=called,
             **streams,
         )
     if result.signal_name:
         crashed = TargetFailure.from_output(
-            f"`{shown}` was killed by {result.signal_name}",
+            f"`{shown}` was killed by {result.signal_name}{quoted}",
             result.text("stderr"),
             roots=roots,
             default_type=result.signal_name,
-            message=f"`{shown}` was killed by {result.signal_name}",
+            message=f"`{called}` was killed by {result.signal_name}",
+            legacy_message=f"`{shown}` was killed by {result.signal_name}",
             signal=result.signal_name,
             extras=extras,
+            subject=called,
             **streams,
         )
         crashed.frames = without_launcher(crashed.frames)
@@ -99,17 +123,21 @@ def failure(
     text = result.text("stderr") + "\n" + result.text("stdout")
     if parse_python_traceback(text, roots) is not None and has_traceback(text):
         parsed = TargetFailure.from_output(
-            f"`{shown}` crashed ({result.describe()}): {problem}", text, roots=roots, extras=extras, **streams
+            f"`{shown}` crashed ({result.describe()}): {problem}", text, roots=roots, extras=extras, subject=called, **streams
         )
         parsed.frames = without_launcher(parsed.frames)
-        parsed.summary = f"`{shown}` crashed with {parsed.error_type} ({result.describe()}): {parsed.message}"
+        parsed.summary = f"`{shown}` crashed with {parsed.error_type} ({result.describe()}): {' '.join(parsed.message.split())[:300]}"
         return parsed
     return TargetFailure(
-        f"`{shown}`: {problem}",
+        f"`{shown}`: {problem}{quoted}",
         error_type="CliCheckFailed",
-        message=f"`{shown}`: {problem}",
-        hint="assertion",
+        message=f"`{called}`: {problem}",
+        legacy_message=f"`{shown}`: {problem}",
+        said=said,
+        fallback="assertion",
+        reason=f"the CLI's answer broke the check's expectation: {problem}",
         extras=extras,
+        subject=called,
         **streams,
     )
 
@@ -122,7 +150,8 @@ def _flood(cfg: CliConfig, target: CliTarget, args: Sequence[str], result: runne
             raise TargetFailure(
                 f"`{shown}` printed {size / MB:.1f} MB to {stream} (limit {cfg.max_output_mb:g} MB)",
                 error_type="OutputFlood",
-                message=f"`{shown}` printed more than {cfg.max_output_mb:g} MB to {stream}",
+                message=f"`{' '.join(args)}` printed more than {cfg.max_output_mb:g} MB to {stream}",
+                subject=" ".join(args),
                 hint="resource",
                 stdout=result.stdout,
                 stderr=result.stderr,
@@ -211,7 +240,8 @@ def check_error_reporting(cfg: CliConfig, target: CliTarget, check: CliErrorRepo
             raise TargetFailure(
                 f"`{shown}` failed ({result.describe()}) but its error handler wrote no failure record to AUTOHEAL_REPORT_DIR",
                 error_type="MissingErrorReport",
-                message=f"`{shown}` wrote no failure record; call install_cli_error_handler() at the CLI's start",
+                message=f"`{' '.join(check.args)}` wrote no failure record; call install_cli_error_handler() at the CLI's start",
+                subject=" ".join(check.args),
                 hint="assertion",
                 stdout=result.stdout,
                 stderr=result.stderr,
@@ -227,7 +257,8 @@ def check_error_reporting(cfg: CliConfig, target: CliTarget, check: CliErrorRepo
             raise TargetFailure(
                 f"`{shown}` wrote a failure record that is not right: {problems[0]}",
                 error_type="ValidationError",
-                message=f"the error record of `{shown}`: {problems[0]}",
+                message=f"the error record of `{' '.join(check.args)}`: {problems[0]}",
+                subject=" ".join(check.args),
                 hint="contract",
                 extras={**extras_of(target, result), "problems": problems[:10]},
             )
@@ -242,7 +273,12 @@ class StressResult:
     p95_ms: float
     max_ms: float
     peak_rss_mb: float | None
-    first_failure: tuple[list[str], runner.RunResult] | None
+    # Every failed run under load, with its arguments (each distinct failure is recorded on its own).
+    failed: list[tuple[list[str], runner.RunResult]]
+
+    @property
+    def first_failure(self) -> tuple[list[str], runner.RunResult] | None:
+        return self.failed[0] if self.failed else None
 
     @property
     def error_rate(self) -> float:
@@ -283,43 +319,48 @@ def stress(cfg: CliConfig, target: CliTarget, plan: CliStress) -> StressResult:
         p95_ms=percentile(durations, 95),
         max_ms=durations[-1] if durations else 0.0,
         peak_rss_mb=max(rss) / 1024 if rss else None,
-        first_failure=failed[0] if failed else None,
+        failed=failed,
     )
 
 
-def check_budgets(cfg: CliConfig, target: CliTarget, plan: CliStress, result: StressResult, roots: Sequence[str]) -> None:
-    """Configured budgets fail the check; errors beyond the allowed rate report the first real failure."""
+def check_budgets(cfg: CliConfig, target: CliTarget, plan: CliStress, result: StressResult, roots: Sequence[str]) -> list[TargetFailure]:
+    """Configured budgets the run missed: one failure per distinct failed run past the error budget, then latency, then memory."""
     metrics = result.metrics()
-    if result.error_rate > plan.max_error_rate and result.first_failure is not None:
-        args, run = result.first_failure
-        raise failure(
-            target,
-            args,
-            run,
-            f"{result.errors} of {result.runs} runs under load failed (error rate {result.error_rate:.1%}, "
-            f"allowed {plan.max_error_rate:.1%}); first: {run.describe()}",
-            roots,
-            stress=metrics,
-            timeout=cfg.timeout,
-        )
+    found: list[TargetFailure] = []
+    if result.error_rate > plan.max_error_rate:
+        rate = f"error rate {result.error_rate:.1%}, allowed {plan.max_error_rate:.1%}"
+        over = f"{result.errors} of {result.runs} runs under load failed ({rate})"
+        distinct: dict[str, TargetFailure] = {}
+        for args, run in result.failed:
+            failed = failure(target, args, run, over, roots, stress=metrics, timeout=cfg.timeout)
+            key = f"{failed.error_type}|{failed.message}|{[f.key() for f in failed.frames]}"
+            distinct.setdefault(key, failed)
+        found += distinct.values()
     over = []
     if plan.p50_ms is not None and result.p50_ms > plan.p50_ms:
         over.append(f"p50 {result.p50_ms:.0f} ms > budget {plan.p50_ms:g} ms")
     if plan.p95_ms is not None and result.p95_ms > plan.p95_ms:
         over.append(f"p95 {result.p95_ms:.0f} ms > budget {plan.p95_ms:g} ms")
     if over:
-        raise TargetFailure(
-            f"`{target.name}` under load: " + "; ".join(over),
-            error_type="LatencyBudgetExceeded",
-            message=f"`{target.name}` latency under load is over its budget",
-            hint="timeout",
-            extras={"variant": target.name, "stress": metrics, "budgets": plan.model_dump()},
+        found.append(
+            TargetFailure(
+                f"`{target.name}` under load: " + "; ".join(over),
+                error_type="LatencyBudgetExceeded",
+                message=f"`{target.name}` latency under load is over its budget",
+                hint="timeout",
+                extras={"variant": target.name, "stress": metrics, "budgets": plan.model_dump()},
+                subject="stress",
+            )
         )
     if plan.max_rss_mb is not None and result.peak_rss_mb is not None and result.peak_rss_mb > plan.max_rss_mb:
-        raise TargetFailure(
-            f"`{target.name}` under load: peak RSS {result.peak_rss_mb:.0f} MB > budget {plan.max_rss_mb:g} MB",
-            error_type="MemoryBudgetExceeded",
-            message=f"`{target.name}` peak memory under load is over its budget",
-            hint="resource",
-            extras={"variant": target.name, "stress": metrics, "budgets": plan.model_dump()},
+        found.append(
+            TargetFailure(
+                f"`{target.name}` under load: peak RSS {result.peak_rss_mb:.0f} MB > budget {plan.max_rss_mb:g} MB",
+                error_type="MemoryBudgetExceeded",
+                message=f"`{target.name}` peak memory under load is over its budget",
+                hint="resource",
+                extras={"variant": target.name, "stress": metrics, "budgets": plan.model_dump()},
+                subject="stress",
+            )
         )
+    return found

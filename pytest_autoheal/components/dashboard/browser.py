@@ -483,7 +483,11 @@ def _read_selenium_logs(driver: Any, result: PageResult) -> list[dict[str, Any]]
             if entry.get("source") == "javascript" and " Uncaught" in text:
                 message = text.split(" Uncaught", 1)[1].strip()
                 kind_name = "unhandled_rejection" if message.startswith("(in promise)") else "error"
-                uncaught.append({"kind": kind_name, "name": "Error", "message": message.removeprefix("(in promise)").strip(), "stack": ""})
+                message = message.removeprefix("(in promise)").strip()
+                # "TypeError: x is null" as the page's error reads it: name and message apart, as Playwright gives them.
+                named = re.match(r"^([A-Z][\w$]*(?:Error|Exception)): (.*)$", message, re.S)
+                name, message = (named.group(1), named.group(2)) if named else ("Error", message)
+                uncaught.append({"kind": kind_name, "name": name, "message": message, "stack": ""})
                 continue
             if not _is_favicon(text.split(" ", 1)[0]):
                 _add(result.console, {"type": kind, "text": text, "source": entry.get("source", ""), "line": 0})

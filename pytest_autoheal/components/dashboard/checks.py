@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import statistics
 import time
 from collections.abc import Sequence
@@ -9,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ... import http
 from ...errors import TargetFailure
@@ -22,15 +25,64 @@ EXTRAS_ITEMS = 50
 
 
 def http_failure(result: http.HttpResult, *, what: str, server_log: str = "", roots: Sequence[str | Path] = ()) -> TargetFailure:
-    """The failure for a request that did not answer 2xx; a traceback in the server's log names the real bug."""
+    """The failure for a request that did not answer 2xx, from what the server did: its traceback, its status, or the wire.
+
+    The message names the path, never the origin (the port changes every run), so the same broken URL found by the
+    crawl, a browser or the stress run is one fingerprint; ``what`` (how it was found) goes on the terminal line only.
+    """
+    path = url_path(result.url)
     extras = {"url": result.url, "method": result.method, "http_status": result.status, "response": result.to_dict()}
-    if result.error:
-        summary = f"{what}: {result.describe()}"
-        return TargetFailure(summary, error_type=result.error_type or "ConnectError", message=summary, log=server_log, extras=extras)
     summary = f"{what}: {result.describe()}"
+    if result.error:
+        timed_out = result.error_type == "TimeoutError"
+        how = f"answered {result.status} but the body failed" if result.status is not None else "failed"
+        return TargetFailure(
+            summary,
+            error_type=result.error_type or "ConnectError",
+            message=f"{result.method} {path} {how}: {result.error}",
+            legacy_message=summary,
+            log=server_log,
+            extras=extras,
+            hint="timeout" if timed_out else "network",
+            reason=f"{result.method} {result.url} " + ("got no answer in time" if timed_out else f"failed: {result.error}"),
+            subject=path,
+        )
     if result.status is not None and result.status >= 500 and "Traceback (most recent call last)" in server_log:
-        return TargetFailure.from_output(summary, server_log, roots=roots, log=server_log, extras=extras, http_status=result.status)
-    return TargetFailure(summary, error_type="HTTPError", message=summary, log=server_log, extras=extras, http_status=result.status)
+        failure = TargetFailure.from_output(summary, server_log, roots=roots, log=server_log, extras=extras, http_status=result.status)
+        failure.subject = path
+        failure.summary = f"{summary}: {failure.error_type}: {' '.join(failure.message.split())[:200]}"
+        return failure
+    said = result.gist() if result.body else ""
+    return TargetFailure(
+        summary + (f": {said}" if said else ""),
+        error_type="HTTPError",
+        message=f"{result.method} {path} answered {result.status}",
+        legacy_message=summary,
+        log=server_log,
+        extras=extras,
+        http_status=result.status if (result.status or 0) >= 400 else None,
+        subject=path,
+    )
+
+
+def request_failure(
+    dashboard: Dashboard, result: http.HttpResult, *, what: str, timeout: float, roots: Sequence[str | Path] = ()
+) -> TargetFailure:
+    """:func:`http_failure` for an answer seen earlier (by the crawl, under load): a 5xx is asked once more alone,
+    with the server's log read around that request, so the record holds that request's traceback and no other's."""
+    log = ""
+    if dashboard.service is not None and result.status is not None and result.status >= 500:
+        offset = dashboard.log_size()
+        again = http.request(result.method, result.url, timeout=timeout)
+        if again.status == result.status:
+            result, log = again, dashboard.log_since(offset, wait_for="Traceback")
+    return http_failure(result, what=what, server_log=log, roots=roots)
+
+
+def url_path(url: str) -> str:
+    """``/a/b?q`` of a URL: what names a page or an endpoint whatever host and port it ran on."""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _js_frames(stack: str) -> list[Frame]:
@@ -59,48 +111,122 @@ def page_extras(page: PageResult) -> dict[str, Any]:
     }
 
 
-def page_failure(page: PageResult, cfg: DashboardConfig, *, label: str | None = None) -> TargetFailure | None:
-    """The most serious problem of a loaded page as a failure, or None when the page is clean.
+def page_failures(page: PageResult, cfg: DashboardConfig, *, label: str | None = None) -> list[TargetFailure]:
+    """Every distinct problem of a loaded page, each a failure of its own; empty when the page is clean.
 
-    Order: did not load, uncaught error, unhandled rejection, console error, dialog, navigated away.
+    A page that did not load is that one failure. Otherwise: each distinct uncaught error and unhandled rejection,
+    each failed request (4xx/5xx), each console error not already told by those, a dialog, a navigation away.
+    Messages are the page's own words, the same whichever driver read them.
     """
-    label = label or page.url
+    label = label or url_path(page.url)
     extras = page_extras(page)
     count = _counts(page, cfg)
     if page.load_error:
         error_type = "TimeoutError" if page.timed_out else "PageLoadError"
         summary = f"page {label} did not load: {page.load_error} ({count})"
-        return TargetFailure(summary, error_type=error_type, message=f"page {label}: {page.load_error}", extras=extras)
+        return [
+            TargetFailure(
+                summary,
+                error_type=error_type,
+                message=f"page {label}: {page.load_error}",
+                extras=extras,
+                subject=label,
+                hint="timeout" if page.timed_out else None,
+            )
+        ]
+    failures: list[TargetFailure] = []
+    seen: set[tuple[str, str]] = set()
     external = external_failures(page, cfg)
     if external:
-        return _network_failure(label, page, cfg, external, extras)
-    if page.uncaught_errors:
-        err = page.uncaught_errors[0]
-        return _js_failure(label, err, "uncaught error", "js_error", extras, count)
-    if page.unhandled_rejections:
-        err = page.unhandled_rejections[0]
-        return _js_failure(label, err, "unhandled rejection", "unhandled_rejection", extras, count)
-    console_errors = _own_console_errors(page, cfg)
-    if console_errors:
-        text = console_errors[0].get("text", "")
-        summary = f"page {label} logged a console error: {text} ({count})"
-        return TargetFailure(summary, error_type="ConsoleError", message=text, extras=extras, hint="console_error")
+        failures.append(_network_failure(label, page, cfg, external, extras))
+    other = _other_origin_urls(page)
+    # The errors of a page whose scripts from another origin did not arrive follow from that: kept in its network record.
+    for err in [] if external else page.page_errors:
+        kind = "unhandled_rejection" if err.get("kind") == "unhandled_rejection" else "js_error"
+        key = (kind, f"{err.get('name')}: {err.get('message')}")
+        if key not in seen:
+            seen.add(key)
+            what = "unhandled rejection" if kind == "unhandled_rejection" else "uncaught error"
+            failures.append(_js_failure(label, err, what, kind, extras, count))
+    failed = [r for r in page.failed_requests if isinstance(r.get("status"), int) and r["status"] >= 400 and r.get("url") not in other]
+    for req in failed:
+        path = url_path(str(req.get("url", "")))
+        key = ("http", f"{req.get('method', 'GET')} {path} {req['status']}")
+        if key not in seen:
+            seen.add(key)
+            failures.append(
+                TargetFailure(
+                    f"page {label} requested {req.get('method', 'GET')} {path}, which answered {req['status']}",
+                    error_type="HTTPError",
+                    message=f"{req.get('method', 'GET')} {path} answered {req['status']}",
+                    http_status=req["status"],
+                    extras={**extras, "request": req},
+                    subject=path,
+                )
+            )
+    told = [m for _, m in seen]
+    for msg in [] if external else page.console_errors(cfg.console_allow):
+        text = console_text(str(msg.get("text", "")))
+        if (failed and _LOAD_FAILED.search(text)) or any(text and (text in m or m.endswith(text)) for m in told):
+            continue
+        if _about_other_origin(msg, other):
+            continue
+        key = ("console", text)
+        if key not in seen:
+            seen.add(key)
+            told.append(text)
+            failures.append(
+                TargetFailure(
+                    f"page {label} logged a console error: {text} ({count})",
+                    error_type="ConsoleError",
+                    message=text,
+                    extras=extras,
+                    hint="console_error",
+                    subject=label,
+                )
+            )
     if page.dialogs and not cfg.allow_dialogs:
         d = page.dialogs[0]
         summary = f"page {label} opened a {d.get('type', 'dialog')} dialog: {d.get('message', '')!r} (dismissed; {count})"
-        return TargetFailure(
-            summary,
-            error_type="UnexpectedDialog",
-            message=f"{d.get('type', 'dialog')}: {d.get('message', '')}",
-            extras=extras,
-            hint="contract",
+        failures.append(
+            TargetFailure(
+                summary,
+                error_type="UnexpectedDialog",
+                message=f"{d.get('type', 'dialog')}: {d.get('message', '')}",
+                extras=extras,
+                hint="contract",
+                subject=label,
+            )
         )
     if page.navigated_away() and not cfg.allow_navigation:
         summary = f"page {label} navigated away to {page.final_url} (navigations: {' -> '.join(page.navigations[:10])})"
-        return TargetFailure(
-            summary, error_type="NavigatedAway", message=f"page {label} navigated away to {page.final_url}", extras=extras, hint="contract"
+        failures.append(
+            TargetFailure(
+                summary,
+                error_type="NavigatedAway",
+                message=f"page {label} navigated away to {url_path(page.final_url)}",
+                extras=extras,
+                hint="contract",
+                subject=label,
+            )
         )
-    return None
+    return failures
+
+
+# Selenium prefixes a console message with its source URL and line:column, and quotes logged strings; Playwright does neither.
+_CONSOLE_PREFIX = re.compile(r"^(?:[a-z][\w+.-]*://\S+|<anonymous>|\(unknown\))(?: \d+:\d+)?(?: -)? ")
+_LOAD_FAILED = re.compile(r"^Failed to load resource: ")
+
+
+def console_text(text: str) -> str:
+    """A console message as the page logged it, the same whichever driver read it."""
+    text = _CONSOLE_PREFIX.sub("", text.strip(), count=1)
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        try:
+            text = json.loads(text)
+        except ValueError:
+            text = text[1:-1]
+    return text
 
 
 def origin_of(url: str) -> str:
@@ -121,15 +247,20 @@ def external_failures(page: PageResult, cfg: DashboardConfig) -> list[dict[str, 
     ]
 
 
-def _own_console_errors(page: PageResult, cfg: DashboardConfig) -> list[dict[str, Any]]:
-    """Console errors, without the browser's own notes of failed requests to other origins (judged as requests)."""
+def _other_origin_urls(page: PageResult) -> set[str]:
     own = origin_of(page.url)
-    failed = {r.get("url") for r in page.failed_requests if origin_of(r.get("url", "")) != own}
-    return [
-        m
-        for m in page.console_errors(cfg.console_allow)
-        if not (m.get("source") in failed or any(url and url in m.get("text", "") for url in failed))
-    ]
+    return {str(r.get("url")) for r in page.failed_requests if origin_of(str(r.get("url", ""))) != own}
+
+
+def _about_other_origin(msg: dict[str, Any], urls: set[str]) -> bool:
+    """The browser's own console note of a failed request to another origin (the request itself is judged)."""
+    return msg.get("source") in urls or any(url and url in str(msg.get("text", "")) for url in urls)
+
+
+def _own_console_errors(page: PageResult, cfg: DashboardConfig) -> list[dict[str, Any]]:
+    """Console errors, without the browser's own notes of failed requests to other origins."""
+    other = _other_origin_urls(page)
+    return [m for m in page.console_errors(cfg.console_allow) if not _about_other_origin(m, other)]
 
 
 def _network_failure(
@@ -142,7 +273,7 @@ def _network_failure(
     extras["external_failures"] = failed[:EXTRAS_ITEMS]
     extras["errors_after_failed_requests"] = [
         f"{e.get('name', 'Error')}: {e.get('message', '')}"[:300] for e in page.page_errors[:EXTRAS_ITEMS]
-    ] + [m.get("text", "")[:300] for m in _own_console_errors(page, cfg)[:EXTRAS_ITEMS]]
+    ] + [console_text(str(m.get("text", "")))[:300] for m in _own_console_errors(page, cfg)[:EXTRAS_ITEMS]]
     more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
     summary = (
         f"page {label} could not load {first['url']} ({why}){more} from {', '.join(origins)}; "
@@ -168,22 +299,29 @@ def _js_failure(label: str, err: dict[str, Any], what: str, hint: str, extras: d
         name if name.isidentifier() and name[:1].isupper() else ("UnhandledRejection" if hint == "unhandled_rejection" else "Error")
     )
     message = str(err.get("message", ""))
+    # Read from a driver's log (no stack), the message may still start with the error's name.
+    if message.startswith(f"{error_type}: "):
+        message = message[len(error_type) + 2 :]
     stack = str(err.get("stack") or "")
     summary = f"page {label}: {what}: {name}: {message} ({count})"
     return TargetFailure(
-        summary, error_type=error_type, message=message, frames=_js_frames(stack), traceback=stack, extras=extras, hint=hint
+        summary, error_type=error_type, message=message, frames=_js_frames(stack), traceback=stack, extras=extras, hint=hint, subject=label
     )
 
 
 @dataclass
 class LoadStats:
-    """Latencies and failures of a stress run."""
+    """Latencies and failures of a stress run; each failed answer is charged to the request that got it."""
 
     requests: int = 0
     errors: int = 0
+    # Requests sent again on a fresh connection because the server had closed the pooled one (not counted as errors).
+    retried: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     wall_s: float = 0.0
     failures: list[dict[str, Any]] = field(default_factory=list)
+    # Each distinct failure (method, path, status or error) with how often it happened and its first answer.
+    distinct: dict[tuple[str, str, str], tuple[int, http.HttpResult]] = field(default_factory=dict)
 
     @property
     def error_rate(self) -> float:
@@ -196,6 +334,19 @@ class LoadStats:
             return self.latencies_ms[0]
         return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[max(0, min(98, round(q) - 1))]
 
+    def add(self, answer: http.HttpResult) -> None:
+        self.requests += 1
+        self.retried += answer.retried
+        self.latencies_ms.append(answer.elapsed * 1000)
+        if answer.ok:
+            return
+        self.errors += 1
+        if len(self.failures) < EXTRAS_ITEMS:
+            self.failures.append({"url": answer.url, "status": answer.status, "error": answer.error})
+        key = (answer.method, url_path(answer.url), str(answer.status) if answer.status is not None else str(answer.error_type))
+        count, first = self.distinct.get(key, (0, answer))
+        self.distinct[key] = (count + 1, first)
+
     def metrics(self) -> dict[str, Any]:
         return {
             "requests": self.requests,
@@ -205,6 +356,7 @@ class LoadStats:
             "p95_ms": round(self.percentile(95), 1),
             "max_ms": round(max(self.latencies_ms, default=0.0), 1),
             "throughput_rps": round(self.requests / self.wall_s, 1) if self.wall_s else 0.0,
+            "retried_on_closed_connection": self.retried,
         }
 
 
@@ -238,34 +390,41 @@ def load(dashboard: Dashboard, paths: Sequence[str], *, requests: int, concurren
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             for answer in pool.map(one, urls):
-                stats.requests += 1
-                stats.latencies_ms.append(answer.elapsed * 1000)
-                if not answer.ok:
-                    stats.errors += 1
-                    if len(stats.failures) < EXTRAS_ITEMS:
-                        stats.failures.append({"url": answer.url, "status": answer.status, "error": answer.error})
+                stats.add(answer)
         stats.wall_s = time.monotonic() - started
     return stats
 
 
-def budget_failure(stats: LoadStats, cfg: DashboardConfig) -> TargetFailure | None:
-    """The first stress budget the run missed, or None."""
+def budget_failures(
+    stats: LoadStats, cfg: DashboardConfig, dashboard: Dashboard | None = None, roots: Sequence[str | Path] = ()
+) -> list[TargetFailure]:
+    """The stress run's failures: one per distinct failing request when the error budget is missed, and one for latency.
+
+    A request that answered 5xx is sent once more alone, with the server's log read around it, so its record names
+    the server's own exception: the same bug the smoke and comprehensive checks see, the same fingerprint.
+    """
     budget = cfg.stress
     m = stats.metrics()
-    missed = []
-    if stats.error_rate > budget.error_rate:
-        missed.append(f"error rate {stats.error_rate:.1%} > budget {budget.error_rate:.1%}")
+    load = f"under load ({stats.requests} requests, {budget.concurrency} concurrent)"
+    failures: list[TargetFailure] = []
+    if stats.error_rate > budget.error_rate and stats.distinct:
+        over = f"error rate {stats.error_rate:.1%} > budget {budget.error_rate:.1%}"
+        for (_method, _path, _what), (count, first) in stats.distinct.items():
+            what = f"{load}, {count} of {stats.requests} requests failed ({over})"
+            if dashboard is not None:
+                failure = request_failure(dashboard, first, what=what, timeout=budget.timeout, roots=roots)
+            else:
+                failure = http_failure(first, what=what, roots=roots)
+            failure.extras.update(stress={"count": count, "metrics": m, "budget": budget.model_dump()})
+            failures.append(failure)
+    slow = []
     if m["p95_ms"] > budget.p95_ms:
-        missed.append(f"p95 latency {m['p95_ms']:.0f} ms > budget {budget.p95_ms:g} ms")
+        slow.append(f"p95 latency {m['p95_ms']:.0f} ms > budget {budget.p95_ms:g} ms")
     if m["max_ms"] > budget.max_ms:
-        missed.append(f"max latency {m['max_ms']:.0f} ms > budget {budget.max_ms:g} ms")
-    if not missed:
-        return None
-    summary = (
-        f"dashboard under load ({stats.requests} requests, {cfg.stress.concurrency} concurrent) missed its budget: {'; '.join(missed)}"
-    )
-    first = stats.failures[0] if stats.failures else None
-    extras = {"metrics": m, "failures": stats.failures, "budget": budget.model_dump()}
-    if stats.error_rate > budget.error_rate and first is not None:
-        return TargetFailure(summary, error_type="HTTPError", extras=extras, http_status=first.get("status") or None)
-    return TargetFailure(summary, error_type="BudgetExceeded", extras=extras, hint="resource")
+        slow.append(f"max latency {m['max_ms']:.0f} ms > budget {budget.max_ms:g} ms")
+    if slow:
+        summary = f"dashboard {load} missed its latency budget: {'; '.join(slow)}"
+        extras = {"metrics": m, "failures": stats.failures, "budget": budget.model_dump()}
+        message = "latency under load is over its budget"
+        failures.append(TargetFailure(summary, error_type="BudgetExceeded", message=message, extras=extras, hint="resource"))
+    return failures

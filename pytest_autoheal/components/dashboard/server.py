@@ -10,9 +10,10 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ... import http
-from ...errors import TargetFailure
+from ...errors import TargetFailure, last_words, missing_program
 from ...runner import Service, sandbox, start
 from .config import DashboardConfig
 
@@ -119,8 +120,10 @@ def start_dashboard(
         cwd, child_env = sandbox("dashboard").place((base_dir / cfg.cwd) if cfg.cwd else None, {k: fill(v) for k, v in cfg.env.items()})
         child_env |= dict(env or {})
         if not (os.sep in argv[0] and os.access(argv[0], os.X_OK)) and shutil.which(argv[0], path=child_env.get("PATH")) is None:
-            summary = f"the dashboard command's program {argv[0]!r} was not found; check [tool.autoheal.dashboard] command or install it"
-            raise TargetFailure(summary, error_type="FileNotFoundError", message=summary, extras={"argv": argv})
+            key = "[tool.autoheal.dashboard] command"
+            raise missing_program("the dashboard did not start", argv[0], key, extras={"argv": argv}, **START)
+        if not Path(cwd).is_dir():
+            raise missing_program("the dashboard did not start", str(cwd), "[tool.autoheal.dashboard] cwd", extras={"argv": argv}, **START)
         try:
             dashboard.service = start(stop_with_parent(argv), log_path=log_path, env=child_env, inherit_env=False, cwd=cwd)
         except OSError as exc:
@@ -129,6 +132,7 @@ def start_dashboard(
                 error_type=type(exc).__name__,
                 message=str(exc),
                 extras={"argv": argv},
+                **START,
             ) from None
         # Stopped even when the session ends abnormally (Ctrl-C, an internal error).
         atexit.register(dashboard.stop)
@@ -137,20 +141,43 @@ def start_dashboard(
     )
     if last.status is not None and last.status < 400:
         return dashboard
+    # Whether it ended on its own, read before we stop it.
+    code = dashboard.service.proc.poll() if dashboard.service else None
     log = dashboard.log_tail()
     dashboard.stop()
-    extras = {
-        "argv": dashboard.argv,
-        "url": ready_url,
-        "http_status": last.status,
-        "exit_code": dashboard.service.proc.returncode if dashboard.service else None,
-    }
-    if dashboard.service is not None and dashboard.service.proc.returncode is not None:
-        summary = f"the dashboard exited with code {dashboard.service.proc.returncode} before {ready_url} answered"
-        raise TargetFailure.from_output(summary, log, roots=roots, default_type="DashboardExited", log=log, extras=extras)
-    reason = last.error or f"answered {last.status}"
-    summary = f"the dashboard did not become ready: GET {ready_url} {reason} after {cfg.ready_timeout:g}s"
-    error_type = "TimeoutError" if last.error else "HTTPError"
+    extras = {"argv": dashboard.argv, "url": ready_url, "http_status": last.status, "exit_code": code}
+    if code is not None:
+        failure = TargetFailure.from_exit(
+            "the dashboard", log, code=code, roots=roots, default_type="DashboardExited", log=log, extras=extras, **START
+        )
+        failure.summary += f" (before GET {ready_url} answered)"
+        raise failure
+    said = last_words(log)
+    tail = f"; it last logged: {said}" if said else ""
+    if last.status is not None:
+        summary = f"the dashboard did not become ready: GET {ready_url} answered {last.status} after {cfg.ready_timeout:g}s{tail}"
+        raise TargetFailure(
+            summary,
+            error_type="HTTPError",
+            message=f"GET {cfg.ready_path} answered {last.status}",
+            log=log,
+            extras=extras,
+            http_status=last.status if last.status >= 400 else None,
+            **START,
+        )
+    timed_out = last.error_type == "TimeoutError"
+    summary = f"the dashboard did not become ready within {cfg.ready_timeout:g}s: GET {ready_url} failed: {last.error}{tail}"
     raise TargetFailure(
-        summary, error_type=error_type, log=log, extras=extras, http_status=last.status if last.status and last.status >= 400 else None
+        summary,
+        error_type="TimeoutError" if timed_out else (last.error_type or "ConnectError"),
+        message=f"GET {ready_url} failed: {last.error}",
+        log=log,
+        extras=extras,
+        hint="timeout" if timed_out else "network",
+        reason=f"GET {ready_url} " + ("got no answer in time" if timed_out else f"failed: {last.error}"),
+        **START,
     )
+
+
+# A dashboard that does not start fails every test that needs it: one bug, recorded once, whichever component's test saw it.
+START: dict[str, Any] = {"subject": "start-up", "component": "dashboard", "shared": True}

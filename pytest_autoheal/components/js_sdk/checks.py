@@ -180,6 +180,7 @@ def node_test_failure(test: NodeTest, run_: NodeTestRun, *, roots: Sequence[str 
     where = f" ({location})" if location else ""
     return TargetFailure(
         f"SDK test failed: {test.full_name}{where}: {test.error_type}: {' '.join(test.message.split())[:300]}",
+        subject=test.full_name,
         error_type=test.error_type,
         message=test.message,
         frames=js_frames(test.stack, roots),
@@ -196,9 +197,11 @@ def node_run_failure(run_: NodeTestRun) -> TargetFailure | None:
             f"node --test {run_.result.describe()}", error_type="TimeoutError", stdout=run_.result.stdout, stderr=run_.result.stderr
         )
     if not run_.result.ok and not run_.failures:
-        return TargetFailure.from_output(
-            f"node --test ended with {run_.result.describe()} and reported no failing test",
+        return TargetFailure.from_exit(
+            "node --test (no test reported failing)",
             run_.result.text("stderr"),
+            code=None if run_.result.signal_name else run_.result.returncode,
+            signal=run_.result.signal_name,
             default_type="NodeTestError",
             stdout=run_.result.stdout,
             stderr=run_.result.stderr,

@@ -68,7 +68,7 @@ class ClientConfig(Section):
         if self.expression is not None and self.args is not None:
             raise ValueError("give either 'expression' or 'args' (with factory), not both")
         if self.expression is not None and "{base_url}" not in self.expression:
-            raise ValueError("expression must use {base_url} where the API's URL goes, e.g. \"new MCPClient({base_url})\"")
+            raise ValueError('expression must use {base_url} where the API\'s URL goes, e.g. "new MCPClient({base_url})"')
         return self
 
 

@@ -171,6 +171,7 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
     except BaseException as exc:
         outcome.seconds = time.monotonic() - started
         outcome.failure = _call_exception(session, tool, exc, offset, extras)
+        outcome.failure.subject = tool.name
         trail.tool_call(tool.name, arguments, seconds=outcome.seconds, error=outcome.failure.summary)
         return outcome
     outcome.seconds = time.monotonic() - started
@@ -178,8 +179,43 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
     outcome.text = result_text(result)
     outcome.structured = result.structured_content
     trail.tool_call(tool.name, arguments, seconds=outcome.seconds, is_error=outcome.is_error, answer=answer_summary(result))
-    stderr = conn.stderr_since(offset) if conn else ""
+    crashed = outcome.is_error and looks_like_crash(outcome.text) is not None
+    stderr = call_window(conn, offset, settle=outcome.is_error or "Traceback" in outcome.text, wait_for="Traceback" if crashed else None)
     extras["server_stderr_tail"] = stderr[-4000:]
+    _judge(outcome, tool, result, stderr, source, cfg, conn)
+    if outcome.failure is not None:
+        outcome.failure.subject = tool.name
+    return outcome
+
+
+def call_window(conn: Connection | None, offset: int, *, settle: bool, wait_for: str | None = None, wait: float = 1.0) -> str:
+    """This call's stderr window: from where the server's stderr stood when the call began to where it stands now.
+
+    After a failed call the window closes only once the server has stopped writing, and after a crash
+    answer only once its traceback is there (or ``wait`` seconds passed): servers often log it after
+    answering, and it must be this call's, never the next call's.
+    """
+    if conn is None:
+        return ""
+    text = conn.stderr_between(offset, conn.settled_size() if settle else conn.stderr_size())
+    deadline = time.monotonic() + wait
+    while wait_for and wait_for not in text and time.monotonic() < deadline:
+        time.sleep(0.05)
+        text = conn.stderr_between(offset, conn.settled_size())
+    return text
+
+
+def tool_traceback(stderr: str, tool: str) -> str:
+    """The traceback in a call's window: the one after a line naming the tool, else the window's own."""
+    if f"'{tool}'" in stderr or f" {tool} " in stderr:
+        found = root_cause(stderr, about=f"'{tool}'" if f"'{tool}'" in stderr else f" {tool} ")
+        if found:
+            return found
+    return root_cause(stderr)
+
+
+def _judge(outcome: CallOutcome, tool: ServedTool, result: Any, stderr: str, source: str, cfg: Any, conn: Connection | None) -> None:
+    extras = outcome.extras
     if result.is_error:
         exited = conn.returncode if conn is not None and conn.process is not None else None
         evidence = crash_evidence(outcome.text, stderr, exited)
@@ -187,11 +223,14 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
             summary = f"tool {tool.name} crashed: {outcome.text[:200]}"
             outcome.failure = TargetFailure.from_output(
                 summary,
-                root_cause(stderr) if "Traceback" in stderr else outcome.text,
+                tool_traceback(stderr, tool.name) if "Traceback" in stderr else outcome.text,
                 default_type="ToolCrash",
                 stderr=stderr,
                 extras=extras,
             )
+            if outcome.failure.error_type != "ToolCrash":
+                said = " ".join(outcome.failure.message.split())[:200]
+                outcome.failure.summary = f"tool {tool.name} crashed with {outcome.failure.error_type}: {said}"
             if outcome.failure.error_type == "ToolCrash":
                 outcome.failure.message = outcome.text[:500]
         elif source == "example" or cfg.validation_answers == "fail":
@@ -200,17 +239,17 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
             outcome.failure = TargetFailure(summary, error_type="ToolError", message=outcome.text[:500], stderr=stderr, extras=extras)
         else:
             outcome.validation_answer = outcome.text[:500]
-        return outcome
+        return
     if "Traceback (most recent call last)" in outcome.text:
         summary = f"tool {tool.name} answered with a traceback in a successful result"
         outcome.failure = TargetFailure.from_output(summary, outcome.text, default_type="ToolCrash", stderr=stderr, extras=extras)
-        return outcome
+        return
     if tool.output_schema is not None:
         problem = output_schema_problem(tool.output_schema, result.structured_content)
         if problem:
             summary = f"tool {tool.name} broke its output schema: {problem}"
             outcome.failure = TargetFailure(summary, error_type="OutputSchemaViolation", message=problem, extras=extras, hint="contract")
-            return outcome
+            return
     declared = declared_error(outcome.text, outcome.structured)
     if declared is not None and crash_evidence(declared, stderr):
         # An error answer that is a crash (a dispatcher's {"status": "error"} around the tool's exception) is one.
@@ -228,7 +267,6 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
             )
         else:
             outcome.error_answer = declared
-    return outcome
 
 
 def output_schema_problem(schema: dict[str, Any], structured: Any) -> str | None:
@@ -241,8 +279,6 @@ def output_schema_problem(schema: dict[str, Any], structured: Any) -> str | None
 def _call_exception(session: McpSession, tool: ServedTool, exc: BaseException, offset: int, extras: dict[str, Any]) -> TargetFailure:
     conn = session.conn
     cfg = session.target.cfg
-    stderr = conn.stderr_since(offset) if conn else ""
-    extras["server_stderr_tail"] = stderr[-4000:]
     code = conn.returncode if conn else None
     if code is None and conn is not None and conn.process is not None:
         # The process may need a moment to be reaped after closing its pipes.
@@ -251,12 +287,16 @@ def _call_exception(session: McpSession, tool: ServedTool, exc: BaseException, o
                 break
             time.sleep(0.02)
         code = conn.returncode
+    stderr = call_window(conn, offset, settle=True)
+    extras["server_stderr_tail"] = stderr[-4000:]
     if code is not None:
         extras["exit_code"] = code
         summary = f"MCP server exited with code {code} during tools/call {tool.name}"
-        return TargetFailure.from_output(
-            summary, stderr, default_type="ServerExited", message=summary, stderr=stderr, extras=extras, hint="crash"
+        failure = TargetFailure.from_exit(
+            "MCP server", stderr, code=code, default_type="ServerExited", message=summary, stderr=stderr, extras=extras
         )
+        failure.summary = summary + (f": {failure.summary.split(': ', 1)[1]}" if ": " in failure.summary else "")
+        return failure
     if isinstance(exc, MCPError):
         extras["error_code"] = exc.code
         if exc.code == -32001 or "timed out" in str(exc).lower():

@@ -12,18 +12,20 @@ import os
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import anyio
 import mcp_types
-from mcp import ClientSession, types
+from mcp import ClientSession, MCPError, types
 from mcp.shared.message import SessionMessage
 
-from ...errors import TargetFailure
+from ... import http
+from ...errors import TargetFailure, last_words, missing_program, signal_name
 from .target import McpTarget
 
 T = TypeVar("T")
@@ -41,6 +43,8 @@ class Connection:
     process: Any = None
     garbage: list[str] = field(default_factory=list)
     init: types.InitializeResult | None = None
+    # Where the server's start-up output ends in its stderr (the handshake, then the first tools/list).
+    startup_end: int | None = None
 
     @property
     def pid(self) -> int | None:
@@ -55,6 +59,34 @@ class Connection:
             return self.stderr_path.stat().st_size if self.stderr_path else 0
         except OSError:
             return 0
+
+    def startup_stderr(self, limit: int = STDERR_TAIL) -> str:
+        """What the server wrote to stderr while it started: its window, not the calls' that came later."""
+        end = self.startup_end if self.startup_end is not None else self.stderr_size()
+        return self.stderr_between(0, end, limit)
+
+    def stderr_between(self, start: int, end: int, limit: int = STDERR_TAIL) -> str:
+        """The server's stderr from ``start`` to ``end`` (its last ``limit`` bytes): one call's or the start-up's window."""
+        if self.stderr_path is None or end <= start:
+            return ""
+        try:
+            with open(self.stderr_path, "rb") as fh:
+                fh.seek(max(start, end - limit))
+                return fh.read(end - max(start, end - limit)).decode("utf-8", errors="backslashreplace")
+        except OSError:
+            return ""
+
+    def settled_size(self, quiet: float = 0.15, wait: float = 1.5) -> int:
+        """The stderr size once the server has stopped writing for ``quiet`` seconds (it logs a failure after answering)."""
+        deadline = time.monotonic() + wait
+        size = self.stderr_size()
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            now = self.stderr_size()
+            if now == size:
+                break
+            size = now
+        return size
 
     def stderr_since(self, offset: int = 0, limit: int = STDERR_TAIL) -> str:
         """The server's stderr written after ``offset`` (its tail, at most ``limit`` bytes)."""
@@ -77,12 +109,24 @@ async def _stdio_streams(target: McpTarget, stderr_path: Path, garbage: list[str
     with open(stderr_path, "ab") as errlog:
         try:
             process = await anyio.open_process(target.argv, env=env, cwd=target.cwd, stderr=errlog, start_new_session=True)
+        except FileNotFoundError:
+            missing = target.argv[0] if target.cwd is None or Path(target.cwd).is_dir() else str(target.cwd)
+            setting = "[tool.autoheal.mcp] command" if missing == target.argv[0] else "[tool.autoheal.mcp] cwd"
+            raise missing_program(
+                "MCP server could not be started",
+                missing,
+                setting,
+                message=f"cannot start {missing}: not found",
+                extras={"argv": target.argv},
+                **START,
+            ) from None
         except OSError as exc:
             raise TargetFailure(
                 f"MCP server could not be started: {exc.strerror or exc}: {target.argv[0]}",
                 error_type=type(exc).__name__,
-                message=f"cannot start {target.argv[0]}: {exc.strerror or exc}",
+                message=f"cannot start {target.argv[0]}: [Errno {exc.errno}] {exc.strerror or exc}",
                 extras={"argv": target.argv},
+                **START,
             ) from None
     read_w, read_r = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     write_w, write_r = anyio.create_memory_object_stream[SessionMessage](0)
@@ -160,14 +204,19 @@ async def connect(target: McpTarget, *, label: str = "session") -> AsyncIterator
             stderr_path = target.log_dir / f"mcp-server-{label}-{os.getpid()}-{time.monotonic_ns()}.stderr.log"
             garbage: list[str] = []
             read, write, conn_process = await stack.enter_async_context(_stdio_streams(target, stderr_path, garbage))
-        session = await stack.enter_async_context(ClientSession(read, write, read_timeout_seconds=call_timeout))
+        # The handshake and tools/list may take as long as start-up does; each tool call passes its own call_timeout.
+        session = await stack.enter_async_context(ClientSession(read, write, read_timeout_seconds=max(timeout, call_timeout)))
         conn = Connection(session, target, stderr_path, conn_process, garbage)
         try:
             with anyio.fail_after(timeout):
                 conn.init = await session.initialize()
+        except anyio.get_cancelled_exc_class():
+            # Cancelled from outside (its task group failed): the failure that caused it is the evidence, not this.
+            raise
         except BaseException as exc:
             await _settle(conn)
-            raise handshake_failure(conn, exc, timeout) from None
+            raise await anyio.to_thread.run_sync(handshake_failure, conn, exc, timeout) from None
+        conn.startup_end = conn.stderr_size()
         yield conn
 
 
@@ -178,15 +227,27 @@ async def _settle(conn: Connection, wait: float = 1.0) -> None:
         await anyio.sleep(0.02)
 
 
-def handshake_failure(conn: Connection, exc: BaseException, timeout: float) -> TargetFailure:
-    """What went wrong before the server finished ``initialize``, in the server's terms.
+# A server that does not start fails every test that needs it: one bug, recorded once.
+START: dict[str, Any] = {"subject": "start-up", "component": "mcp_tools", "shared": True}
+_INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 0,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "pytest-autoheal", "version": "1"}},
+}
 
-    A server that exited is described by its exit (code or signal) and the error it did not
+
+def handshake_failure(conn: Connection, exc: BaseException, timeout: float) -> TargetFailure:
+    """What went wrong before the server finished ``initialize``, in the server's terms (its exit, its output, its HTTP answer).
+
+    A server that exited is described by its exit (signal or code) and the error it did not
     handle; what it wrote to stdout is noted beside, not taken for the cause.
     """
     exc = _unwrap(exc)
     if isinstance(exc, TargetFailure):
         return exc
+    if conn.target.url:
+        return url_failure(conn.target, exc)
     stderr = conn.stderr_since(0)
     code = conn.returncode
     extras: dict[str, Any] = {"server": conn.target.name, "exit_code": code, "stdout_garbage": conn.garbage[:10]}
@@ -194,12 +255,63 @@ def handshake_failure(conn: Connection, exc: BaseException, timeout: float) -> T
         return exit_failure(stderr, code, "before completing the handshake", extras)
     if conn.garbage:
         summary = f"MCP server wrote non-JSON-RPC text to stdout instead of answering initialize: {conn.garbage[0][:120]!r}"
-        return TargetFailure(summary, error_type="ProtocolError", message=summary, stderr=stderr, extras=extras, hint="contract")
-    if isinstance(exc, TimeoutError):
-        summary = f"MCP server did not answer initialize within {timeout:g}s"
-        return TargetFailure(summary, error_type="HandshakeTimeout", message=summary, stderr=stderr, extras=extras, hint="timeout")
+        return TargetFailure(summary, error_type="ProtocolError", message=summary, stderr=stderr, extras=extras, hint="contract", **START)
+    if isinstance(exc, TimeoutError) or (isinstance(exc, MCPError) and exc.code == types.REQUEST_TIMEOUT):
+        said = f"; it last wrote: {last_words(stderr)}" if stderr.strip() else ""
+        summary = f"MCP server did not answer initialize within {timeout:g}s{said}"
+        return TargetFailure(
+            summary,
+            error_type="HandshakeTimeout",
+            message=f"MCP server did not answer initialize within {timeout:g}s",
+            stderr=stderr,
+            extras=extras,
+            hint="timeout",
+            reason=f"no answer to initialize within {timeout:g}s while the server kept running",
+            **START,
+        )
     summary = f"MCP handshake failed: {type(exc).__name__}: {exc}"
-    return TargetFailure(summary, error_type=type(exc).__name__, message=str(exc), stderr=stderr, extras=extras)
+    return TargetFailure(summary, error_type=type(exc).__name__, message=str(exc), stderr=stderr, extras=extras, **START)
+
+
+def url_failure(target: McpTarget, exc: BaseException) -> TargetFailure:
+    """Why a streamable-HTTP server could not be talked to, from one plain request to its URL: refused, no answer, or its status."""
+    timeout = min(5.0, max(target.cfg.startup_timeout, 0.5))
+    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+    probe = http.post(target.url or "", json=_INITIALIZE, headers=headers, timeout=timeout)
+    extras: dict[str, Any] = {"url": target.url, "probe": probe.to_dict(), "client_error": f"{type(exc).__name__}: {exc}"[:500]}
+    if probe.status is None:
+        timed_out = probe.error_type == "TimeoutError"
+        return TargetFailure(
+            f"MCP server at {target.url} could not be reached: {probe.error}",
+            error_type=probe.error_type or "ConnectError",
+            message=f"POST {target.url} failed: {probe.error}",
+            extras=extras,
+            hint="timeout" if timed_out else "network",
+            reason=f"POST {target.url} " + ("got no answer in time" if timed_out else f"failed: {probe.error}"),
+            **START,
+        )
+    if probe.status >= 400:
+        said = probe.gist()
+        return TargetFailure(
+            f"MCP server at {target.url} answered initialize with HTTP {probe.status}" + (f": {said}" if said else ""),
+            error_type="HTTPError",
+            message=f"POST {urlsplit(target.url or '').path or '/'} answered {probe.status}",
+            http_status=probe.status,
+            extras=extras,
+            **START,
+        )
+    summary = f"MCP handshake with {target.url} failed: {type(exc).__name__}: {exc}"
+    return TargetFailure(summary, error_type=type(exc).__name__, message=str(exc), extras=extras, **START)
+
+
+def startup_failure(target: McpTarget, exc: BaseException) -> TargetFailure:
+    """The failure of a session that never came up, from whatever ended it (a task group's members included)."""
+    member = _unwrap(exc)
+    if isinstance(member, TargetFailure):
+        return member
+    if target.url:
+        return url_failure(target, member)
+    return TargetFailure(f"MCP server did not start: {type(member).__name__}: {member}", error_type=type(member).__name__, **START)
 
 
 _TRACEBACK = "Traceback (most recent call last):"
@@ -233,21 +345,24 @@ def handled_errors(stderr: str) -> list[str]:
 
 
 def exit_failure(stderr: str, code: int, when: str, extras: dict[str, Any]) -> TargetFailure:
-    """A server process that ended ``when``: classed by its signal, else by its unhandled error, else by the exit."""
+    """A server process that ended ``when``: classed by its signal, else by the error it did not handle,
+    else by its exit code (the record's class then comes from the exit, its last words quoted)."""
     from ...frames import parse_python_traceback
 
     extras["exit_code"] = code
+    logged = handled_errors(stderr)
+    if logged:
+        extras["handled_errors"] = logged
     if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        summary = f"MCP server was killed by {name} {when}"
-        return TargetFailure(summary, error_type=name, message=summary, stderr=stderr, extras=extras, signal=name)
+        name = signal_name(-code)
+        message = f"MCP server was killed by {name} {when}"
+        said = last_words(stderr)
+        summary = f"{message}: {said}" if said else message
+        return TargetFailure(summary, error_type=name, message=message, stderr=stderr, extras=extras, signal=name, **START)
     unhandled = unhandled_traceback(stderr, code)
     parsed = parse_python_traceback(unhandled) if unhandled else None
     if parsed is not None:
-        summary = f"MCP server exited with code {code} {when}: {parsed.type}: {parsed.message[:300]}"
+        summary = f"MCP server exited with code {code} {when}: {parsed.type}: {' '.join(parsed.message.split())[:300]}"
         return TargetFailure(
             summary,
             error_type=parsed.type,
@@ -256,20 +371,32 @@ def exit_failure(stderr: str, code: int, when: str, extras: dict[str, Any]) -> T
             traceback=parsed.text,
             stderr=stderr,
             extras=extras,
+            exit_code=code,
+            **START,
         )
-    logged = handled_errors(stderr)
-    if logged:
-        extras["handled_errors"] = logged
-    last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
-    summary = f"MCP server exited with code {code} {when}"
-    message = f"{summary}; its last stderr line: {last[:300]}" if last else f"{summary}, printing nothing to stderr"
-    return TargetFailure(summary, error_type="ServerExited", message=message, stderr=stderr, extras=extras, hint="crash")
+    message = f"MCP server exited with code {code} {when}"
+    said = last_words(stderr)
+    summary = f"{message}: {said}" if said else f"{message} and printed nothing"
+    return TargetFailure(summary, error_type="ServerExited", message=message, stderr=stderr, extras=extras, exit_code=code, **START)
 
 
 def _unwrap(exc: BaseException) -> BaseException:
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
-    return exc
+    """The exception that explains a failure: exception groups opened to their members, cancellations and closed streams last."""
+    members = list(_leaves(exc))
+    noise = (asyncio.CancelledError, anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream)
+    for wanted in (TargetFailure, MCPError, OSError, Exception):
+        for member in members:
+            if isinstance(member, wanted) and not isinstance(member, noise):
+                return member
+    return members[0] if members else exc
+
+
+def _leaves(exc: BaseException) -> Iterator[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        for member in exc.exceptions:
+            yield from _leaves(member)
+    else:
+        yield exc
 
 
 class McpSession:
@@ -292,7 +419,7 @@ class McpSession:
         self._ready.wait(self.target.cfg.startup_timeout + 3 * _STOP_GRACE + 5)
         if self.conn is None and self.error is None:
             self.error = TargetFailure(
-                "MCP session did not come up", error_type="HandshakeTimeout", hint="timeout", extras={"server": self.target.name}
+                "MCP session did not come up", error_type="HandshakeTimeout", hint="timeout", extras={"server": self.target.name}, **START
             )
         return self
 
@@ -304,9 +431,8 @@ class McpSession:
                 self._ready.set()
                 await self._closing.wait()
         except BaseException as exc:
-            exc = _unwrap(exc)
             if self.conn is None:
-                self.error = exc if isinstance(exc, TargetFailure) else TargetFailure(str(exc), error_type=type(exc).__name__)
+                self.error = await anyio.to_thread.run_sync(startup_failure, self.target, exc)
         finally:
             self._ready.set()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import TargetFailure
-from .client import McpSession, list_all_tools
+from .client import START, McpSession, list_all_tools
 from .config import DispatchConfig, McpConfig
 from .target import McpTarget
 
@@ -182,8 +182,12 @@ def discover(target: McpTarget) -> Discovery:
             message=str(exc),
             stderr=stderr,
             extras={"server": target.name},
+            **START,
         )
         return found
+    if session.conn is not None:
+        # The start-up window ends here: what the server logs later belongs to the calls.
+        session.conn.startup_end = session.conn.stderr_size()
     found.tools = [ServedTool.from_protocol(t, category_of(t, target.cfg, folders)) for t in listed]
     if target.cfg.dispatch is not None:
         dispatched, found.dispatch_problems = list_dispatched(session, target.cfg.dispatch, target.cfg.call_timeout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,8 @@ class StressResult:
     latencies_ms: list[float] = field(default_factory=list)
     rss_growth_mb: float | None = None
     error_samples: list[str] = field(default_factory=list)
+    # Each failed call's tool and arguments, so each distinct failure can be told on its own.
+    failed: list[tuple[ServedTool, dict[str, Any], str]] = field(default_factory=list)
 
     @property
     def error_rate(self) -> float:
@@ -92,6 +95,7 @@ def run_stress(target: McpTarget, work: list[tuple[ServedTool, dict[str, Any]]])
             if failed:
                 result.errors += 1
                 result.error_samples.append(f"{tool.name}: {detail}")
+                result.failed.append((tool, arguments, detail))
 
     async def main() -> None:
         async with contextlib.AsyncExitStack() as stack:
@@ -106,5 +110,7 @@ def run_stress(target: McpTarget, work: list[tuple[ServedTool, dict[str, Any]]])
             growth = [a - b for a, b in zip(after, before, strict=True) if a is not None and b is not None]
             result.rss_growth_mb = max(growth) if growth else None
 
-    anyio.run(main)
+    # In a thread of its own: the worker's thread may already run an event loop (Playwright's sync API leaves one).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(anyio.run, main).result()
     return result

@@ -1,0 +1,1 @@
+"""quarry: a small platform with planted faults (see ../../README.md)."""

@@ -1,0 +1,3 @@
+def text_upper(text: str) -> str:
+    """Upper-case a text."""
+    return text.upper()
