@@ -89,9 +89,12 @@ def test_server_that_exits_at_start_gives_exactly_one_record(tmp_path, run_suite
     assert record["test"]["nodeid"].endswith("test_server_starts_and_completes_handshake")
     error = record["error"]
     assert error["type"] == "ServerExited" and error["extras"]["exit_code"] == 0
-    assert error["message"].startswith("MCP server exited with code 0 before completing the handshake")
-    assert "MCP server disabled: no server class" in error["message"]
+    assert error["message"] == "MCP server exited with code 0 before completing the handshake"
+    # Its last words are quoted on the terminal line and kept in its stderr tail.
+    assert "MCP server disabled: no server class" in record["monitor"]["summary"]
+    assert "MCP server disabled: no server class" in error["stderr_tail"]
     assert record["classification"]["class"] == "crash"
+    assert record["classification"]["evidence"] == ["the process exited with code 0 without an error it did not handle"]
     # The banner on stdout is noted, not the cause; the ImportError the server logged and swallowed is kept as context.
     assert error["extras"]["stdout_garbage"] == ["seedpkg 4.2.0: ready (GPU: none, IPFS: offline)"]
     assert any("mcp.server.fastmcp" in line for line in error["extras"]["handled_errors"])

@@ -126,7 +126,7 @@ os.kill(os.getpid(), signal.SIGABRT)
             "No module named 'platform_plugins_v2'",
         ),
         (HANDLED_THEN_EXIT_0, "ServerExited", "crash", "exited with code 0 before completing the handshake"),
-        (HANDLED_THEN_EXIT_3, "ServerExited", "crash", "its last stderr line: ERROR:platform:cannot bind the default port either"),
+        (HANDLED_THEN_EXIT_3, "ServerExited", "crash", "exited with code 3 before completing the handshake"),
         (KILLED, "SIGABRT", "crash", "was killed by SIGABRT before completing the handshake"),
     ],
     ids=["unhandled-error", "handled-then-exit-0", "handled-then-exit-3", "killed-by-signal"],
@@ -153,3 +153,4 @@ def test_server_that_dies_at_start_is_classed_from_its_exit_and_unhandled_error(
         assert error["extras"]["handled_errors"][0].startswith("ModuleNotFoundError: No module named 'mcp.server.fastmcp'")
     if body is HANDLED_THEN_EXIT_3:
         assert error["extras"]["handled_errors"] == ["KeyError: 'port'"] and error["frames"] == []
+        assert record["monitor"]["summary"].endswith("ERROR:platform:cannot bind the default port either")

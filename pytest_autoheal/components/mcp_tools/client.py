@@ -377,7 +377,19 @@ def exit_failure(stderr: str, code: int, when: str, extras: dict[str, Any]) -> T
     message = f"MCP server exited with code {code} {when}"
     said = last_words(stderr)
     summary = f"{message}: {said}" if said else f"{message} and printed nothing"
-    return TargetFailure(summary, error_type="ServerExited", message=message, stderr=stderr, extras=extras, exit_code=code, **START)
+    # Text patterns over its stderr would take a logged, handled error for the cause: the exit is the evidence.
+    reason = f"the process exited with code {code} without an error it did not handle"
+    return TargetFailure(
+        summary,
+        error_type="ServerExited",
+        message=message,
+        stderr=stderr,
+        extras=extras,
+        exit_code=code,
+        hint="crash",
+        reason=reason,
+        **START,
+    )
 
 
 def _unwrap(exc: BaseException) -> BaseException:
