@@ -165,9 +165,8 @@ def api_record(inst: bugs_mod.Instance, base: Path, values: dict[str, str]) -> d
     if inst.entry in ("script", "module"):
         env["PYTHONPATH"] = str(hooks)
     elif inst.entry.startswith("pytest"):
-        argv = [a for a in argv if a != "no:autoheal"]
-        argv.remove("-p") if argv.count("-p") > 2 else None
-        argv = [*argv, f"--autoheal-dir={reports}"]
+        at = argv.index("no:autoheal")
+        argv = [*argv[: at - 1], *argv[at + 1 :], f"--autoheal-dir={reports}"]
     elif inst.entry == "node":
         argv = [argv[0], "--require", str(hooks / "hook.js"), *argv[1:]]
         env["AUTOHEAL_CORPUS_OUT"] = str(base / f"{inst.id}.json")

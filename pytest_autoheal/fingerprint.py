@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from .frames import Frame
@@ -87,7 +88,6 @@ def fingerprint(
     return _hashed(ALGORITHM, _values(error_type, message, app, target, component))
 
 
-
 def legacy_v1(
     error_type: str, message: str = "", frames: Sequence[Frame] = (), *, target: str | None = None, component: str | None = None
 ) -> Fingerprint:
@@ -130,8 +130,10 @@ def grouping_frames(frames: Sequence[Frame]) -> list[Frame]:
     app = collapse_recursion(app)
     # Module-level code marks an entry point even when a reader already set its frame aside (a console-script launcher).
     entry_files = {f.file for f in frames if f.function in _MODULE_LEVEL and f.file}
+    # The function module-level code calls (a CLI's ``main``) is the entry whether its file was run or imported.
+    entered = {id(b) for a, b in pairwise(frames) if a.function in _MODULE_LEVEL}
     k = 0
-    while k < len(app) - 1 and _is_caller(app[k], entry_files):
+    while k < len(app) - 1 and (id(app[k]) in entered or _is_caller(app[k], entry_files)):
         if app[k].function in _MODULE_LEVEL:
             # Module-level code is an entry point (a script, ``python -m``, an importer): its file's frames are its plumbing.
             entry_files.add(app[k].file)
@@ -144,7 +146,9 @@ def _is_caller(frame: Frame, entry_files: set[str]) -> bool:
     if frame.function in _MODULE_LEVEL or frame.file in entry_files:
         return True
     name = frame.file.replace("\\", "/")
-    return name.endswith("/__main__.py") or name == "__main__.py" or bool(_TEST_FILE.search(name) or _TEST_DIR.search(name))
+    # Test folders are looked for below the checkout (the module name), not in where it was checked out to.
+    below = frame.module.replace(".", "/") + "/"
+    return name.endswith("/__main__.py") or name == "__main__.py" or bool(_TEST_FILE.search(name) or _TEST_DIR.search(below))
 
 
 def collapse_recursion(frames: Sequence[Frame]) -> list[Frame]:

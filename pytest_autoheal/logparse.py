@@ -149,7 +149,9 @@ def workspace_roots(text: str) -> list[str]:
 
 
 _ABS_FILE = re.compile(
-    r'File "(?P<f1>/[^"]+)", line \d+|\((?P<f2>/[^():\s]+):\d+:\d+\)|^\s+at (?P<f3>/[^():\s]+):\d+:\d+|^(?P<f4>/\S+\.py):\d+: '
+    # ES modules name their files as file:// URLs in stacks.
+    r'File "(?P<f1>/[^"]+)", line \d+|\((?:file://)?(?P<f2>/[^():\s]+):\d+:\d+\)|^\s+at (?:file://)?(?P<f3>/[^():\s]+):\d+:\d+'
+    r"|^(?P<f4>/\S+\.py):\d+: "
 )
 _REL_FILE = re.compile(r"(?<![\w/.-])(?P<rel>(?:[\w.-]+/)+[\w.-]+\.(?:py|[cm]?js|ts))(?=[:\s'\"]|::|$)")
 

@@ -166,3 +166,16 @@ def test_corpus_accuracy_and_grouping_hold(tmp_path: Path) -> None:
     split = sum(1 for a, b in pairs if a[1] != b[1] and a[0] == b[0])
     assert joined_right / (joined_right + joined_wrong) >= 0.98
     assert joined_right / (joined_right + split) >= 0.95
+
+
+def test_es_module_stacks_under_an_unknown_prefix_group_with_the_runner_layouts(tmp_path: Path) -> None:
+    # node prints ES module frames as file:// URLs; the node ids it prints (web/ledger.test.mjs) say where the checkout ends.
+    by_layout = {}
+    for f in LABELS["fingerprints"]:
+        if f["bug"] == "ledger/js-sum":
+            (record,) = analysed(decode_output((DATA / f["file"]).read_bytes()), tmp_path)[:1]
+            by_layout[f["layout"]] = record["fingerprint"]
+    assert "file:///" in (DATA / "fingerprints/ledger-js-sum-2.txt").read_text()
+    assert set(by_layout) == {"hosted", "container", "other", "self-hosted"}
+    assert len({fp["hash"] for fp in by_layout.values()}) == 1, by_layout
+    assert by_layout["other"]["values"]["frames"][-1].startswith("web.ledger:")

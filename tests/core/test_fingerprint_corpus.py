@@ -139,3 +139,15 @@ def test_volatile_parts_of_a_message_do_not_split_a_frameless_failure(tmp_path: 
     assert template == "request <uuid> to <addr> failed at <ts>; cache <path> object <hex> attempt <n>"
     other_target = run_variant(tmp_path, "three", {"app/service.py": SERVICE, "tests/test_app.py": marked.replace("'fetch'", "'upload'")})
     assert fp(other_target) != fp(one)
+
+
+def test_a_checkout_inside_a_folder_named_tests_keeps_its_callers(tmp_path: Path) -> None:
+    # Test folders are recognised below the checkout, not in the directories it was checked out to.
+    service = SERVICE + "\n\ndef average(parts):\n    return ratio(10, parts)\n"
+    test = "from app.service import average\n\n\ndef test_average():\n    assert average([None]) == 10\n"
+    files = {"app/service.py": service, "tests/test_app.py": test}
+    plain = run_variant(tmp_path / "work", "shop", files)
+    nested = run_variant(tmp_path / "tests" / "ci", "shop", files)
+    assert "/tests/ci/shop/app/" in nested["error"]["frames"][-1]["file"]
+    assert [f.split(":")[1] for f in plain["fingerprint"]["values"]["frames"]] == ["average", "ratio"]
+    assert fp(nested) == fp(plain)
