@@ -25,6 +25,10 @@ MODULES = {
     "segfault": "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n",
     "exits": "raise SystemExit(3)\n",
     "spawns": "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)  # isopkg-spawned'])\n",
+    "lacks_a": "from isopkg.helpers import wait_for_lock_v2\n",
+    "lacks_b": "import os\n\nfrom isopkg.helpers import wait_for_lock, wait_for_lock_v2\n",
+    "shared_syntax_a": "from isopkg.legacy import compat\n",
+    "shared_syntax_b": "import json\nfrom isopkg.legacy import compat\n",
 }
 HELPERS = """
 import time
@@ -52,6 +56,7 @@ def make_tree(root: Path) -> Path:
     (repo / "pyproject.toml").write_text('[project]\nname = "isopkg"\n')
     (repo / "isopkg" / "__init__.py").write_text('print("isopkg banner")\n')
     (repo / "isopkg" / "helpers.py").write_text(textwrap.dedent(HELPERS))
+    (repo / "isopkg" / "legacy.py").write_text("def compat(:\n    pass\n")
     (repo / "isopkg" / "tools" / "__init__.py").write_text("")
     (repo / "isopkg" / "tools" / "cat" / "__init__.py").write_text("")
     for name, body in MODULES.items():
@@ -73,7 +78,8 @@ def test_what_modules_print_hang_or_crash_stays_in_their_own_record(tmp_path, ru
     for _ in range(2):
         run = run_suite(cfg, "-n", "2", "-k", "imports", timeout=300)
         by_tool = {r["test"]["target"]: r for r in run.records()}
-        assert set(by_tool) == {"broken", "hang_a", "hang_b", "segfault", "exits"}, run.result.stdout.str()[-3000:]
+        failing = {"broken", "hang_a", "hang_b", "segfault", "exits", "lacks_a", "lacks_b", "shared_syntax_a", "shared_syntax_b"}
+        assert set(by_tool) == failing, run.result.stdout.str()[-3000:]
         assert run.result.parseoutcomes()["passed"] == 4
         # What a module started at import is gone with it.
         assert leftover_processes("isopkg-spawned") == []
@@ -96,7 +102,11 @@ def test_what_modules_print_hang_or_crash_stays_in_their_own_record(tmp_path, ru
         assert segfault["error"]["type"] == "SIGSEGV" and segfault["classification"]["class"] == "crash"
         assert "Fatal Python error: Segmentation fault" in segfault["error"]["stderr_tail"]
         assert by_tool["exits"]["error"]["type"] == "SystemExit"
-        assert len({r["fingerprint"]["hash"] for r in by_tool.values()}) == 4
+        # A name a shared module lacks, and a syntax error in a shared module: one cluster each, from any importer's line.
+        for a, b in (("lacks_a", "lacks_b"), ("shared_syntax_a", "shared_syntax_b")):
+            assert by_tool[a]["fingerprint"]["hash"] == by_tool[b]["fingerprint"]["hash"], (by_tool[a]["error"], by_tool[b]["error"])
+        assert by_tool["lacks_a"]["error"]["type"] == "ImportError" and by_tool["shared_syntax_a"]["error"]["type"] == "SyntaxError"
+        assert len({r["fingerprint"]["hash"] for r in by_tool.values()}) == 6
 
 
 def _target(tmp_path: Path, **cfg) -> McpTarget:

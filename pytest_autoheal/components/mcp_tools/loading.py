@@ -453,6 +453,7 @@ def import_tool_module(target: McpTarget, tool_file: ToolFile) -> ImportResult:
 
 
 _MISSING = re.compile(r"No module named '([\w.]+)'")
+_NO_NAME = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 _DUMP_FRAME = re.compile(r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<func>.+?)\s*$')
 
 
@@ -503,6 +504,8 @@ def import_failure(target: McpTarget, result: ImportResult) -> TargetFailure:
         summary = f"tool module {tool.id} does not import (exit code {result.code}, no traceback)"
         return TargetFailure(summary, error_type="ImportError", message=summary, extras=extras, **streams)
     missing = _MISSING.search(parsed.message)
+    no_name = _NO_NAME.search(parsed.message)
+    subject = None
     if missing and parsed.type.endswith("ModuleNotFoundError"):
         module = missing.group(1)
         if result.root and (result.name == module or result.name.startswith(module + ".")):
@@ -513,25 +516,19 @@ def import_failure(target: McpTarget, result: ImportResult) -> TargetFailure:
             return TargetFailure(
                 summary, error_type="ImportRootError", message=summary, extras=extras, hint="config", subject="import root"
             )
-        summary = f"tool module {tool.id} does not import: {parsed.type}: {parsed.message}"
-        # A missing module is one cause whichever tool modules import it.
-        return TargetFailure(
-            summary,
-            error_type=parsed.type,
-            message=parsed.message,
-            traceback=parsed.text,
-            extras=extras,
-            subject=f"missing module {module}",
-            **streams,
-        )
+        subject = f"missing module {module}"
+    elif no_name and parsed.type.endswith("ImportError"):
+        subject = f"missing name {no_name.group(2)}.{no_name.group(1)}"
     summary = f"tool module {tool.id} does not import: {parsed.type}: {parsed.message}"
     return TargetFailure(
         summary,
         error_type=parsed.type,
         message=parsed.message,
-        frames=cause_frames(parsed.frames),
+        # A missing module (or a name a module lacks) is one cause whichever tool modules import it: no frames, its subject.
+        frames=cause_frames(parsed.frames) if subject is None else [],
         traceback=parsed.text,
         extras=extras,
+        subject=subject,
         **streams,
     )
 
