@@ -370,7 +370,23 @@ def main() -> None:
     parser.add_argument("--clean", action="store_true", help="no broken modules")
     args = parser.parse_args()
     tree = generate(args.dir, tools=args.tools, categories=args.categories, broken=not args.clean)
-    print(json.dumps({"repo": str(tree.repo), "tools_dir": str(tree.tools_dir), "broken": tree.broken}, indent=2))
+    print(
+        json.dumps(
+            {
+                "repo": str(tree.repo),
+                "tools_dir": str(tree.tools_dir),
+                "server": str(tree.server),
+                "legacy_server": str(tree.legacy_server),
+                "dispatch": dispatch_config(),
+                "broken": tree.broken,
+                "prints": tree.prints,
+                "crashes_on_call": tree.crashes_on_call,
+                "error_on_call": tree.error_on_call,
+                "unannotated": tree.unannotated,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

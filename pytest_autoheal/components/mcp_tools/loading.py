@@ -503,32 +503,24 @@ def import_failure(target: McpTarget, result: ImportResult) -> TargetFailure:
     if parsed is None:
         summary = f"tool module {tool.id} does not import (exit code {result.code}, no traceback)"
         return TargetFailure(summary, error_type="ImportError", message=summary, extras=extras, **streams)
-    missing = _MISSING.search(parsed.message)
-    no_name = _NO_NAME.search(parsed.message)
-    subject = None
-    if missing and parsed.type.endswith("ModuleNotFoundError"):
-        module = missing.group(1)
-        if result.root and (result.name == module or result.name.startswith(module + ".")):
-            summary = (
-                f"{tool.id} cannot be imported as {result.name} from {result.root}: there is no package {module!r} there; "
-                "set [tool.autoheal.mcp] import_root to the folder the platform's packages are imported from"
-            )
-            return TargetFailure(
-                summary, error_type="ImportRootError", message=summary, extras=extras, hint="config", subject="import root"
-            )
-        subject = f"missing module {module}"
-    elif no_name and parsed.type.endswith("ImportError"):
-        subject = f"missing name {no_name.group(2)}.{no_name.group(1)}"
+    missing = _MISSING.search(parsed.message) if parsed.type.endswith("ModuleNotFoundError") else None
+    if missing and result.root and (result.name == missing.group(1) or result.name.startswith(missing.group(1) + ".")):
+        summary = (
+            f"{tool.id} cannot be imported as {result.name} from {result.root}: there is no package {missing.group(1)!r} there; "
+            "set [tool.autoheal.mcp] import_root to the folder the platform's packages are imported from"
+        )
+        return TargetFailure(summary, error_type="ImportRootError", message=summary, extras=extras, hint="config", subject="import root")
+    # A missing module, or a name a module lacks, is one cause whichever tool modules import it: the message tells causes apart.
+    by_message = bool(missing or (parsed.type.endswith("ImportError") and _NO_NAME.search(parsed.message)))
     summary = f"tool module {tool.id} does not import: {parsed.type}: {parsed.message}"
     return TargetFailure(
         summary,
         error_type=parsed.type,
         message=parsed.message,
-        # A missing module (or a name a module lacks) is one cause whichever tool modules import it: no frames, its subject.
-        frames=cause_frames(parsed.frames) if subject is None else [],
+        frames=[] if by_message else cause_frames(parsed.frames),
         traceback=parsed.text,
         extras=extras,
-        subject=subject,
+        subject="tool modules" if by_message else None,
         **streams,
     )
 
