@@ -14,10 +14,10 @@ from mcp.server.mcpserver import MCPServer
 
 logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("platform")
-log.info("starting; cache warm-up done, no errors")
+log.info("starting; search index and cache warm-up done, no errors")
 server = MCPServer("evidence")
 for path in sorted(Path(sys.argv[1]).glob("*/*.py")):
-    if path.stem == "quiet_drop":
+    if path.stem in ("quiet_drop", "search"):
         continue
     if path.stem == "logged_drop":
         log.warning("tool logged_drop disabled by feature flag LOGGED_DROP_ENABLED")
@@ -39,7 +39,7 @@ TOOL = "def {name}(text: str) -> str:\n    return text\n"
 def _tools(tmp_path, broken=True):
     tools = tmp_path / "tools" / "misc"
     tools.mkdir(parents=True)
-    for name in ("fine", "quiet_drop", "logged_drop"):
+    for name in ("fine", "quiet_drop", "logged_drop", "search"):
         (tools / f"{name}.py").write_text(TOOL.format(name=name))
     if broken:
         (tools / "loud_fail.py").write_text("raise RuntimeError('loud_fail cannot start: no license key')\n")
@@ -55,6 +55,7 @@ def test_a_file_not_served_is_explained_only_by_evidence_about_it(tmp_path, run_
     assert set(by_test) == {
         "test_tool_file_is_served[misc/quiet_drop]",
         "test_tool_file_is_served[misc/logged_drop]",
+        "test_tool_file_is_served[misc/search]",
         "test_tool_file_is_served[misc/loud_fail]",
         "test_tool_module_imports[misc/loud_fail]",
     }, run.result.stdout.str()[-3000:]
@@ -62,6 +63,10 @@ def test_a_file_not_served_is_explained_only_by_evidence_about_it(tmp_path, run_
     assert quiet["type"] == "ToolNotServed" and quiet["message"].startswith("module not served, no traceback")
     # Neither another tool's traceback nor the server's unrelated log lines are borrowed.
     assert "loud_fail" not in str(quiet) and "warm-up" not in str(quiet) and quiet["frames"] == []
+    # A tool named by a plain word is not named by the server's prose that uses the word.
+    search = by_test["test_tool_file_is_served[misc/search]"]["error"]
+    assert search["type"] == "ToolNotServed" and search["message"].startswith("module not served, no traceback"), search
+    assert "warm-up" not in str(search)
     logged = by_test["test_tool_file_is_served[misc/logged_drop]"]
     assert logged["error"]["type"] == "ToolNotServed"
     assert "disabled by feature flag LOGGED_DROP_ENABLED" in logged["error"]["message"]
@@ -79,7 +84,7 @@ def test_served_check_can_be_switched_off(tmp_path, run_suite):
     command = [*server_script(tmp_path / "evidence_server.py", DIRECT_SERVER), str(tools)]
     cfg = write_config(tmp_path / "off.toml", {"command": command, "tools_dir": str(tools), "check_served": False})
     run = run_suite(cfg, "-k", "served", "-rs")
-    run.result.assert_outcomes(skipped=4)
+    run.result.assert_outcomes(skipped=5)
     run.result.stdout.fnmatch_lines(["*check_served = false*"])
 
 

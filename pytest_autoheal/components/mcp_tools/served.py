@@ -23,10 +23,20 @@ EVIDENCE_LINES = 20
 
 def _mentions(tool_file: ToolFile, dotted: str) -> re.Pattern[str]:
     path = str(tool_file.path.resolve())
-    names = [re.escape(path), re.escape(f"{tool_file.category}/{tool_file.name}.py"), re.escape(f"{tool_file.category}.{tool_file.name}")]
+    name = tool_file.name
+    names = [
+        re.escape(path),
+        re.escape(f"{tool_file.category}/{name}.py"),
+        re.escape(f"{tool_file.category}.{name}"),
+        re.escape(f"{name}.py"),
+    ]
     if dotted:
         names.append(re.escape(dotted))
-    names.append(re.escape(tool_file.name))
+    if re.search(r"[_\d]", name):
+        names.append(re.escape(name))
+    else:
+        # A plain word ("search", "status") names the tool only quoted or after "tool": log prose uses such words too.
+        names.append(rf"(?:(?<=['\"`])|(?<=\btool )|(?<=\bTool )){re.escape(name)}(?=['\"`\s:,;]|$)")
     return re.compile(r"(?<![\w.])(?:" + "|".join(names) + r")(?![\w])")
 
 
