@@ -231,16 +231,18 @@ def run(
         if trail:
             _keep(failed)
         return failed
+    # First sample before anything else: Popen returns after exec, and a very short child is gone (memory and
+    # all) by the time the reader threads have started on a loaded machine.
+    rss: int | None = _high_water_kb(proc.pid) or None
     out, err = _Collector(proc.stdout), _Collector(proc.stderr)
     if input is not None and proc.stdin is not None:
         with contextlib.suppress(BrokenPipeError, OSError):
             proc.stdin.write(input)
             proc.stdin.close()
     timed_out = False
-    rss: int | None = None
     deadline = started + timeout
     while True:
-        # Sampled before reaping: Popen returns after exec, so even a very short child is seen once.
+        # Sampled before reaping, while the child still has its memory.
         rss = max(rss or 0, _high_water_kb(proc.pid)) or rss
         try:
             pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)

@@ -12,23 +12,20 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_autoheal import http
+from tests.support.raw_mcp import raw_server
 
 from .conftest import Quarry
 
 # A raw JSON-RPC server: `late_crash` answers with the SDK's crash text and logs its traceback a moment later;
 # `picky` rejects its generated arguments (a validation answer, not a bug); `typo` crashes at once.
-SERVER = """
-import json, sys, threading, time
+SERVER = raw_server(
+    """
+import threading, time
 
 SCHEMA = {"type": "object", "properties": {}}
 TOOLS = [{"name": n, "inputSchema": SCHEMA, "annotations": {"readOnlyHint": True}} for n in ("late_crash", "picky", "typo")]
 LATE = 'Traceback (most recent call last):\\n  File "/srv/ledger.py", line 9, in balance\\n    return ACCOUNTS[name]\\nKeyError: \\'acme\\''
 NOW = 'Traceback (most recent call last):\\n  File "/srv/render.py", line 3, in title\\n    return name + 1\\nTypeError: can only concatenate str (not "int") to str'
-
-
-def send(message):
-    sys.stdout.write(json.dumps({"jsonrpc": "2.0", **message}) + "\\n")
-    sys.stdout.flush()
 
 
 def log(text, delay=0.0):
@@ -37,31 +34,18 @@ def log(text, delay=0.0):
         sys.stderr.write(text + "\\n")
         sys.stderr.flush()
     threading.Thread(target=write).start() if delay else write()
-
-
-for line in sys.stdin:
-    msg = json.loads(line)
-    if "id" not in msg:
-        continue
-    method, rid = msg["method"], msg["id"]
-    if method == "initialize":
-        info = {"protocolVersion": msg["params"]["protocolVersion"], "capabilities": {"tools": {}}, "serverInfo": {"name": "raw", "version": "1"}}
-        send({"id": rid, "result": info})
-    elif method == "tools/list":
-        send({"id": rid, "result": {"tools": TOOLS}})
-    elif method == "tools/call":
-        name = msg["params"]["name"]
-        if name == "late_crash":
-            send({"id": rid, "result": {"content": [{"type": "text", "text": "Error executing tool late_crash"}], "isError": True}})
-            log("Tool 'late_crash' raised an unexpected exception\\n" + LATE, delay=0.4)
-        elif name == "picky":
-            send({"id": rid, "result": {"content": [{"type": "text", "text": "amount must be positive"}], "isError": True}})
-        else:
-            log("Tool 'typo' raised an unexpected exception\\n" + NOW)
-            send({"id": rid, "result": {"content": [{"type": "text", "text": "Error executing tool typo"}], "isError": True}})
-    else:
-        send({"id": rid, "result": {}})
-"""
+""",
+    """
+if name == "late_crash":
+    send({"id": rid, "result": {"content": [{"type": "text", "text": "Error executing tool late_crash"}], "isError": True}})
+    log("Tool 'late_crash' raised an unexpected exception\\n" + LATE, delay=0.4)
+elif name == "picky":
+    send({"id": rid, "result": {"content": [{"type": "text", "text": "amount must be positive"}], "isError": True}})
+else:
+    log("Tool 'typo' raised an unexpected exception\\n" + NOW)
+    send({"id": rid, "result": {"content": [{"type": "text", "text": "Error executing tool typo"}], "isError": True}})
+""",
+)
 
 
 def test_each_call_record_holds_its_own_window_and_no_other_tools_traceback(quarry: Quarry) -> None:

@@ -7,10 +7,13 @@ import json
 import os
 from pathlib import Path
 
+from tests.support.raw_mcp import raw_server
+
 from .conftest import server_script, write_config
 
-RAW = """
-import json, os, sys
+RAW = raw_server(
+    """
+import os
 
 with open(os.environ["ENV_OUT"], "w") as fh:
     json.dump({"cwd": os.getcwd(), "env": dict(os.environ)}, fh)
@@ -24,56 +27,38 @@ TOOLS = [{"name": n, "inputSchema": SECRET_SCHEMA if n in ("uses_token", "exampl
          for n in NAMES]
 
 
-def send(message):
-    sys.stdout.write(json.dumps({"jsonrpc": "2.0", **message}) + "\\n")
-    sys.stdout.flush()
-
-
 def text(value, error=False, structured=None):
     result = {"content": [{"type": "text", "text": value}], "isError": error}
     if structured is not None:
         result["structuredContent"] = structured
     return result
-
-
-for line in sys.stdin:
-    msg = json.loads(line)
-    if "id" not in msg:
-        continue
-    method, rid = msg["method"], msg["id"]
-    if method == "initialize":
-        info = {"protocolVersion": msg["params"]["protocolVersion"], "capabilities": {"tools": {}}, "serverInfo": {"name": "raw", "version": "1"}}
-        send({"id": rid, "result": info})
-    elif method == "tools/list":
-        send({"id": rid, "result": {"tools": TOOLS}})
-    elif method == "tools/call":
-        name = msg["params"]["name"]
-        if name == "access_denied":
-            result = text("Access denied: path is outside the allowed repository", True)
-        elif name == "nope":
-            result = text("Nope.", True)
-        elif name == "quiet_crash":
-            sys.stderr.write('Traceback (most recent call last):\\n  File "/srv/pool.py", line 3, in take\\n    raise RuntimeError("pool exhausted")\\nRuntimeError: pool exhausted\\n')
-            sys.stderr.flush()
-            result = text("something went wrong", True)
-        elif name == "exception_in_stderr":
-            sys.stderr.write("handler failed with KeyError 'user'\\n")
-            sys.stderr.flush()
-            result = text("request failed", True)
-        elif name == "example_rejected":
-            result = text("cannot use these credentials", True)
-        elif name == "structured_error":
-            result = text("{}", False, {"error": "quota exceeded"})
-        elif name == "text_error":
-            result = text("Error: backend not configured")
-        elif name == "null_error":
-            result = text("{}", False, {"result": 1, "error": None})
-        else:
-            result = text("done")
-        send({"id": rid, "result": result})
-    else:
-        send({"id": rid, "result": {}})
-"""
+""",
+    """
+if name == "access_denied":
+    result = text("Access denied: path is outside the allowed repository", True)
+elif name == "nope":
+    result = text("Nope.", True)
+elif name == "quiet_crash":
+    sys.stderr.write('Traceback (most recent call last):\\n  File "/srv/pool.py", line 3, in take\\n    raise RuntimeError("pool exhausted")\\nRuntimeError: pool exhausted\\n')
+    sys.stderr.flush()
+    result = text("something went wrong", True)
+elif name == "exception_in_stderr":
+    sys.stderr.write("handler failed with KeyError 'user'\\n")
+    sys.stderr.flush()
+    result = text("request failed", True)
+elif name == "example_rejected":
+    result = text("cannot use these credentials", True)
+elif name == "structured_error":
+    result = text("{}", False, {"error": "quota exceeded"})
+elif name == "text_error":
+    result = text("Error: backend not configured")
+elif name == "null_error":
+    result = text("{}", False, {"result": 1, "error": None})
+else:
+    result = text("done")
+send({"id": rid, "result": result})
+""",
+)
 TOKEN = "tok-9f8e7d6c5b4a39281706"
 PASSWORD = "hunter2-very-secret-pw"
 CI_SECRET = "ci-deploy-secret-0a1b2c3d4e"

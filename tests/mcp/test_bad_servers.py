@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.raw_mcp import raw_server
+
 from .conftest import leftover_processes, server_script, write_config
 
 HANG = """
@@ -129,9 +131,8 @@ def test_tools_are_discovered_across_every_page_of_tools_list(tmp_path, run_suit
     assert sorted(i.split("[")[1] for i in ids) == sorted(f"page{i % 2}/page{i % 2}_tool_{i}]" for i in range(8))
 
 
-RAW_SERVER = """
-import json, sys
-
+RAW_SERVER = raw_server(
+    """
 SCHEMA = {"type": "object", "properties": {}}
 TOOLS = [
     {"name": "fine", "inputSchema": SCHEMA},
@@ -141,36 +142,18 @@ TOOLS = [
     {"name": "slow", "inputSchema": SCHEMA},
 ]
 CRASH = 'Traceback (most recent call last):\\n  File "/srv/handlers.py", line 12, in lookup\\n    return USERS[name]\\nKeyError: \\'ada\\''
-
-
-def send(message):
-    sys.stdout.write(json.dumps({"jsonrpc": "2.0", **message}) + "\\n")
-    sys.stdout.flush()
-
-
-for line in sys.stdin:
-    msg = json.loads(line)
-    if "id" not in msg:
-        continue
-    method, rid = msg["method"], msg["id"]
-    if method == "initialize":
-        info = {"protocolVersion": msg["params"]["protocolVersion"], "capabilities": {"tools": {}}, "serverInfo": {"name": "raw", "version": "1"}}
-        send({"id": rid, "result": info})
-    elif method == "tools/list":
-        send({"id": rid, "result": {"tools": TOOLS}})
-    elif method == "tools/call":
-        name = msg["params"]["name"]
-        if name == "fine":
-            send({"id": rid, "result": {"content": [{"type": "text", "text": "ok"}]}})
-        elif name == "bad_output":
-            send({"id": rid, "result": {"content": [{"type": "text", "text": "{}"}], "structuredContent": {"n": "seven"}}})
-        elif name == "crash_text":
-            send({"id": rid, "result": {"content": [{"type": "text", "text": CRASH}], "isError": True}})
-        elif name == "protocol_error":
-            send({"id": rid, "error": {"code": -32603, "message": "internal error: database handle closed"}})
-    else:
-        send({"id": rid, "result": {}})
-"""
+""",
+    """
+if name == "fine":
+    send({"id": rid, "result": {"content": [{"type": "text", "text": "ok"}]}})
+elif name == "bad_output":
+    send({"id": rid, "result": {"content": [{"type": "text", "text": "{}"}], "structuredContent": {"n": "seven"}}})
+elif name == "crash_text":
+    send({"id": rid, "result": {"content": [{"type": "text", "text": CRASH}], "isError": True}})
+elif name == "protocol_error":
+    send({"id": rid, "error": {"code": -32603, "message": "internal error: database handle closed"}})
+""",
+)
 
 
 def test_each_kind_of_bad_tool_answer_is_one_precise_record(tmp_path, run_suite):
