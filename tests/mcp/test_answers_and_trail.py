@@ -79,7 +79,9 @@ def _config(tmp_path: Path, **mcp) -> Path:
 
 
 def _all_text(report_dir: Path) -> str:
-    return "\n".join(p.read_text("utf-8", errors="replace") for p in report_dir.rglob("*") if p.is_file() and p.suffix in (".json", ".html"))
+    return "\n".join(
+        p.read_text("utf-8", errors="replace") for p in report_dir.rglob("*") if p.is_file() and p.suffix in (".json", ".html")
+    )
 
 
 def test_answers_are_judged_by_evidence_and_error_answers_are_warnings(tmp_path, run_suite, monkeypatch):

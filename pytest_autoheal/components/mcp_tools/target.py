@@ -30,6 +30,9 @@ class McpTarget:
     tools_dir: Path | None = None
     python: str = sys.executable
     log_dir: Path = Path(".")
+    # The folder of the configuration: module names never climb above it.
+    base_dir: Path | None = None
+    import_root: Path | None = None
 
     @property
     def name(self) -> str:
@@ -58,6 +61,8 @@ class McpTarget:
             env=env,
             cwd=cwd,
             tools_dir=cfg.path(mcp.tools_dir).resolve() if mcp.tools_dir else None,
-            python=mcp.python or sys.executable,
+            python=str(cfg.path(mcp.python)) if mcp.python and "/" in mcp.python else (mcp.python or sys.executable),
             log_dir=log_dir,
+            base_dir=cfg.base_dir,
+            import_root=cfg.path(mcp.import_root).resolve() if mcp.import_root else None,
         )
