@@ -128,7 +128,7 @@ def resolve_targets(cfg: AutohealConfig) -> list[CliTarget]:
         elif variant.command:
             first = variant.command[0]
             first = str(cfg.path(first)) if "/" in first else first
-            argv = [first, *variant.command[1:]]
+            argv = [first, *(variant.command[1:] if variant.cwd else runner.anchored(variant.command[1:], cfg.base_dir))]
             problem = None if shutil.which(first) or Path(first).is_file() else f"{key}.command: {first} is not installed or not on PATH"
             targets.append(CliTarget(variant.name or " ".join(variant.command), argv, problem=problem, **common))
         else:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ...config import AutohealConfig
 from ...errors import ConfigUnavailable
-from ...runner import sandbox
+from ...runner import anchored, sandbox
 from .config import McpConfig
 
 
@@ -51,6 +51,8 @@ class McpTarget:
         elif argv and not Path(argv[0]).is_absolute():
             argv[0] = str(cfg.path(argv[0]))
         cwd, env = cfg.path(mcp.cwd) if mcp.cwd else None, dict(mcp.env)
+        if argv and cwd is None:
+            argv[1:] = anchored(argv[1:], cfg.base_dir)
         if argv:
             # The server runs in a sandbox (its own cwd, HOME, TMPDIR, XDG dirs) unless the config places it.
             cwd, env = sandbox("mcp").place(cwd, env)
