@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .frames import Frame, parse_python_traceback
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+
+
+def strip_ansi(text: str) -> str:
+    """Text without terminal colour and cursor codes (a server's coloured log lines)."""
+    return _ANSI.sub("", text) if "\x1b" in text else text
+
 
 # How much of what a target printed last goes on a terminal line.
 LAST_LINES = 3
@@ -59,10 +68,11 @@ class TargetFailure(Exception):
         fallback: str | None = None,
         legacy_message: str | None = None,
     ) -> None:
+        summary = strip_ansi(summary)
         super().__init__(summary)
         self.summary = summary
         self.error_type = error_type
-        self.message = message or summary
+        self.message = strip_ansi(message) if message else summary
         self.frames = list(frames)
         self.traceback = traceback
         self.stdout = stdout
@@ -94,7 +104,7 @@ class TargetFailure(Exception):
         **kwargs: Any,
     ) -> TargetFailure:
         """Build from process output, taking type, message and frames from its Python traceback."""
-        parsed = parse_python_traceback(text, roots)
+        parsed = parse_python_traceback(strip_ansi(text), roots)
         if parsed is None:
             return cls(summary, error_type=default_type, **kwargs)
         kwargs.setdefault("message", parsed.message)

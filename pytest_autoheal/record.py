@@ -19,6 +19,7 @@ from typing import Any
 from . import store
 from .classify import Classification, Facts, Pattern, classify, describe_location
 from .context import utcnow
+from .errors import strip_ansi
 from .fingerprint import fingerprint, legacy_v1, message_template
 from .frames import Frame
 
@@ -43,8 +44,8 @@ def decode_output(data: bytes | str | None) -> str:
 
 
 def truncate(text: str | bytes | None, limit: int = TAIL_CHARS, *, keep_head: int = 2_000) -> str:
-    """Keep the head and the tail of long text with a note of how much was cut."""
-    value = decode_output(text)
+    """Keep the head and the tail of long text with a note of how much was cut (colour codes dropped)."""
+    value = strip_ansi(decode_output(text))
     if len(value) <= limit:
         return value
     head = value[: min(keep_head, limit // 4)]
@@ -117,7 +118,7 @@ def build_record(
     now: str | None = None,
 ) -> dict[str, Any]:
     now = now or utcnow()
-    message = decode_output(error.message)
+    message = strip_ansi(decode_output(error.message))
     if facts is None:
         from .classify import facts_from_text
 

@@ -20,6 +20,10 @@ _SECRET_NAME = lazy(
 _MIN_SECRET_LEN = 6
 _BORING_VALUES = {"true", "false", "none", "null", "enabled", "disabled", "github", "bearer"}
 
+# A value that only names what goes there (a placeholder in help text or docs), not a secret.
+_NOT_PLACEHOLDER = r"(?!(?i:pass(?:wd|word)?|pwd|secret|token|api[_-]?key|\*+|x{3,}|\.{3})(?![^\s\"',;&@]))(?![<{\[$])"
+
+
 class _Rule(NamedTuple):
     pattern: LazyPattern
     replacement: str
@@ -65,12 +69,19 @@ _RULES: list[_Rule] = [
     ),
     _Rule(
         lazy(
-            r"(?i)\b(authorization|x-api-key|api[_-]?key|access[_-]?token|password|passwd|secret)(\"?\s*[:=]\s*\"?)([^\s\"',;&]{4,})"
+            r"(?i)\b(authorization|x-api-key|api[_-]?key|access[_-]?token|password|passwd|secret)(\"?\s*[:=]\s*\"?)"
+            + _NOT_PLACEHOLDER
+            + r"([^\s\"',;&]{4,})"
         ),
         r"\1\2[REDACTED:credential]",
         ("authorization", "api", "token", "password", "passwd", "secret"),
     ),
-    _Rule(lazy(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+):([^\s@/]+)@"), r"\1:[REDACTED:password]@", ("://",)),
+    # user:password@ in a URL; help text's placeholders ("scheme://[user:passwd@]proxy", "user:password@host") stay.
+    _Rule(
+        lazy(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@\[\]<>{}]+):" + _NOT_PLACEHOLDER + r"([^\s@/\[\]<>{}]+)@"),
+        r"\1:[REDACTED:password]@",
+        ("://",),
+    ),
 ]
 
 

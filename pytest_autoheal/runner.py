@@ -146,6 +146,24 @@ class Sandbox:
         return (Path(cwd) if cwd else self.root), {**self.env(), **(env or {})}
 
 
+def anchored(args: Sequence[str], base_dir: Path) -> list[str]:
+    """A target's arguments with relative paths of files beside the configuration made absolute.
+
+    The target starts in its sandbox, where ``server.py`` or ``app/main.py`` would name nothing; an
+    argument that names an existing file relative to the configuration's folder means that file.
+    """
+    out = []
+    for arg in args:
+        path = Path(arg)
+        plain = not arg.startswith("-") and "://" not in arg and "{" not in arg
+        if plain and (os.sep in arg or path.suffix in _SCRIPT_SUFFIXES) and not path.is_absolute() and (base_dir / path).is_file():
+            arg = str((base_dir / path).resolve())
+        out.append(arg)
+    return out
+
+
+_SCRIPT_SUFFIXES = {".py", ".js", ".mjs", ".cjs", ".ts", ".sh", ".toml", ".json", ".yaml", ".yml", ".ini", ".cfg", ".db", ".sqlite"}
+
 _SANDBOXES: dict[str, Sandbox] = {}
 
 

@@ -24,8 +24,8 @@ def page_client_results(js_sdk_cfg: JsSdkConfig, live_api: tuple[str, bool], bro
     from pytest_autoheal.components.dashboard.browser import open_page
 
     client = js_sdk_cfg.client
-    if client is None or not client.global_name:
-        pytest.skip("set [tool.autoheal.js_sdk.client] global_name to the SDK's global in the page (e.g. DemoSdk)")
+    if client is None or not (client.global_name or client.expression):
+        pytest.skip("set [tool.autoheal.js_sdk.client] global_name to the SDK's global in the page (e.g. DemoSdk), or an expression")
     base_url, _ = live_api
     url = base_url + js_sdk_cfg.page
     shot = sdk_report_dir / "screenshots" / f"js-sdk-page-{uuid.uuid4().hex[:8]}.png"
@@ -69,7 +69,8 @@ def test_error_reporter_delivers_page_errors_to_the_receiver(
 ) -> None:
     from pytest_autoheal.components.dashboard.browser import open_page
 
-    if not js_sdk_cfg.check_error_reporter:
+    required = js_sdk_cfg.check_error_reporter
+    if required is False:
         pytest.skip("the error-reporter check is off: [tool.autoheal.js_sdk] check_error_reporter = false")
     base_url, started_here = live_api
     url = base_url + js_sdk_cfg.page
@@ -78,6 +79,14 @@ def test_error_reporter_delivers_page_errors_to_the_receiver(
     probe = page.scripts[0] if page.scripts else None
     extras = {"url": url, "probe": probe, "console": page.console[-20:], "failed_requests": page.failed_requests[-20:]}
     if not isinstance(probe, dict) or not probe.get("installed"):
+        loaded = probe.get("scripts") if isinstance(probe, dict) else None
+        if required is None and not loaded:
+            pytest.skip(f"{url} loads no error-reporter.js; set [tool.autoheal.js_sdk] check_error_reporter = true to require it")
+        if required is None:
+            pytest.skip(
+                f"{url} loads {loaded[0]}, which is not pytest-autoheal's error-reporter.js (no window.autohealErrorReporter); "
+                "set [tool.autoheal.js_sdk] check_error_reporter = true to require ours"
+            )
         raise TargetFailure(
             f"{url} does not start error-reporter.js: load it with "
             '<script src="/static/error-reporter.js" data-endpoint="/api/report-error">',

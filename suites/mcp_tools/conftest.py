@@ -74,8 +74,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     if name == "tool_file":
         params = [pytest.param(f, id=f.id, marks=_marks(f.category, f.name)) for f in found.files]
+        if not params:
+            where = found.target.tools_dir
+            why = f"no <category>/<tool>.py files under {where}" if where else "no tools_dir configured ([tool.autoheal.mcp] tools_dir)"
+            params = [_skip_param(why + ": nothing to import or to find served")]
     elif name == "served_tool":
         params = [pytest.param(t, id=t.id, marks=_marks(t.category, t.name)) for t in found.tools]
+        if not params:
+            params = [_skip_param("the server publishes no tools (nor does its dispatcher)")]
     else:
         from pytest_autoheal.components.mcp_tools.policy import matching
 

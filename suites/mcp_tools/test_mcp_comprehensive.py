@@ -10,6 +10,7 @@ pytest.importorskip("mcp", reason="the MCP client is not installed; install it w
 
 from pytest_autoheal.components.mcp_tools.arguments import CannotGenerate
 from pytest_autoheal.components.mcp_tools.checks import arguments_for, call_tool
+from pytest_autoheal.components.mcp_tools.discovery import ensure_schema
 from pytest_autoheal.components.mcp_tools.policy import not_called_reason
 
 pytestmark = [pytest.mark.component("mcp_tools"), pytest.mark.level("comprehensive")]
@@ -17,15 +18,19 @@ pytestmark = [pytest.mark.component("mcp_tools"), pytest.mark.level("comprehensi
 
 def test_tool_call(mcp, served_tool, tool_target, autoheal_record):
     cfg = mcp.target.cfg
+    if served_tool.name in mcp.meta_tools and served_tool.dispatch is None:
+        pytest.skip(f"{served_tool.name} is a dispatcher meta-tool: the tools behind it are called through it")
     reason = not_called_reason(served_tool, cfg)
     if reason:
         autoheal_record.not_called = reason
         pytest.skip(reason)
+    session, restarted = mcp.live_session()
+    if served_tool.dispatch is not None:
+        ensure_schema(session, served_tool, cfg.call_timeout)
     try:
         calls = arguments_for(served_tool, cfg.examples)
     except CannotGenerate as exc:
         pytest.skip(f"{served_tool.name}: {exc}; add an example in [tool.autoheal.mcp.examples]")
-    session, restarted = mcp.live_session()
     if restarted:
         autoheal_record.extras["server_restarted"] = True
     for arguments, source in calls:

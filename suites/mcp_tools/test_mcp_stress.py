@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("mcp", reason="the MCP client is not installed; install it with: pip install 'pytest-autoheal[mcp]'")
 
 from pytest_autoheal.components.mcp_tools.checks import arguments_for, call_tool
+from pytest_autoheal.components.mcp_tools.discovery import ensure_schema
 from pytest_autoheal.components.mcp_tools.policy import matching, not_called_reason
 from pytest_autoheal.components.mcp_tools.stress import run_stress
 from pytest_autoheal.errors import TargetFailure
@@ -29,6 +30,9 @@ def test_concurrent_calls(mcp, stress_category, tool_target, autoheal_record):
     if not tools:
         autoheal_record.not_called = "; ".join(refused.values())
         pytest.skip(autoheal_record.not_called)
+    for tool in tools:
+        if tool.dispatch is not None:
+            ensure_schema(mcp.live_session()[0], tool, cfg.call_timeout)
     calls = [(t, args, source) for t in tools for args, source in arguments_for(t, cfg.examples)]
     result = run_stress(mcp.target, [(t, args) for t, args, _ in calls])
     autoheal_record.metrics.update(result.metrics())

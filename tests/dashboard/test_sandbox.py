@@ -32,10 +32,10 @@ HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
 """
 
 
-def _seen(tmp_path: Path, **cfg: object) -> dict:
+def _seen(tmp_path: Path, script_arg: str | None = None, **cfg: object) -> dict:
     script = tmp_path / "site.py"
     script.write_text(SITE)
-    config = DashboardConfig(command=[sys.executable, str(script), "{port}"], **cfg)
+    config = DashboardConfig(command=[sys.executable, script_arg or str(script), "{port}"], **cfg)
     running = start_dashboard(config, base_dir=tmp_path, log_path=tmp_path / "site.log", env={"AUTOHEAL_REPORT_DIR": str(tmp_path)})
     try:
         answer = http.request("GET", running.url("/"), timeout=10)
@@ -61,3 +61,8 @@ def test_dashboard_cwd_from_config_is_kept(tmp_path: Path) -> None:
     seen = _seen(tmp_path, cwd="site-root")
     assert Path(seen["cwd"]) == tmp_path / "site-root"
     assert "autoheal-dashboard-" in seen["env"]["HOME"]
+
+
+def test_a_script_named_relative_to_the_config_is_found_from_the_sandbox(tmp_path: Path) -> None:
+    seen = _seen(tmp_path, script_arg="site.py")
+    assert Path(seen["cwd"]).name.startswith("autoheal-dashboard-") and not (Path(seen["cwd"]) / "site.py").exists()

@@ -99,7 +99,8 @@ class Quarry:
         }
 
     def js_sdk(self, **over: Any) -> dict[str, Any]:
-        return {"files": [str(self.src / "quarry" / "static" / "sdk" / "*.js")], "page": "/", **over}
+        # The planted fault is a page without the error reporter, so the check is asked for (unset, it runs only where one loads).
+        return {"files": [str(self.src / "quarry" / "static" / "sdk" / "*.js")], "page": "/", "check_error_reporter": True, **over}
 
     def run(self, config: Path, *args: str, timeout: float = 600) -> Run:
         report = self.home / f"reports-{time.monotonic_ns()}"

@@ -30,9 +30,8 @@ EXPECTED = {
     "dashboard: /static/widgets.js is missing": "http_error",
     "js_sdk: the page has no error reporter": "config",
 }
-# The served check and the import check of a module that does not import are still two fingerprints (their
-# unification belongs to the MCP smoke attribution); every other fault must be exactly one.
-TWO_CHECKS = {"mcp: geo_nearest does not import"}
+# Every fault must be exactly one fingerprint (a module that does not import and so is not served included).
+TWO_CHECKS: set[str] = set()
 
 
 def fault_of(record: dict[str, Any]) -> str:

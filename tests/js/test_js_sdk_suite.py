@@ -170,6 +170,7 @@ def test_browser_level_names_a_page_without_the_sdk_or_the_reporter(pytester: py
         DASHBOARD + "[js_sdk]\n"
         f'files = ["{DEMO_SDK}"]\n'
         'page = "/no-such-page"\n'
+        "check_error_reporter = true\n"
         "[js_sdk.client]\n"
         f'module = "{DEMO_SDK}"\n'
         'global_name = "DemoSdk"\n'

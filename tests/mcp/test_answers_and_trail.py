@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from tests.support.raw_mcp import raw_server
@@ -79,13 +80,16 @@ def _config(tmp_path: Path, **mcp) -> Path:
 
 
 def _all_text(report_dir: Path) -> str:
-    return "\n".join(p.read_text("utf-8", errors="replace") for p in report_dir.rglob("*") if p.is_file() and p.suffix in (".json", ".html"))
+    return "\n".join(
+        p.read_text("utf-8", errors="replace") for p in report_dir.rglob("*") if p.is_file() and p.suffix in (".json", ".html")
+    )
 
 
 def test_answers_are_judged_by_evidence_and_error_answers_are_warnings(tmp_path, run_suite, monkeypatch):
     monkeypatch.setenv("DEPLOY_TOKEN", CI_SECRET)
     monkeypatch.setenv("UNLISTED_SETTING", "from-the-ci-job")
-    run = run_suite(_config(tmp_path), "-rs", level="comprehensive")
+    # The script is named relative to the config file: it is found although the server starts in its sandbox.
+    run = run_suite(_config(tmp_path, command=[sys.executable, "raw_server.py"]), "-rs", level="comprehensive")
     by_target = {r["test"]["target"]: r for r in run.records()}
     # Crash evidence in the call's own stderr window, or a rejected configured example: failures. Words decide nothing.
     assert set(by_target) == {"quiet_crash", "exception_in_stderr", "example_rejected"}, run.result.stdout.str()[-3000:]

@@ -37,6 +37,9 @@ def test_mcp_server_time_has_no_false_failures_at_smoke_and_comprehensive(tmp_pa
     assert outcomes["passed"] == 6
     metrics = run.run_json()["metrics"]
     assert any("get_current_time" in n for n in metrics)
+    # No tools_dir: the file checks are one named skip each, not pytest's "got empty parameter set".
+    run.result.stdout.fnmatch_lines(["*no tools_dir configured*nothing to import or to find served*"])
+    assert "empty parameter set" not in run.result.stdout.str()
 
 
 def test_server_everything_has_no_false_failures_at_smoke_and_comprehensive(tmp_path, run_suite, everything_bin):

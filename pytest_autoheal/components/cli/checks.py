@@ -160,7 +160,7 @@ def _flood(cfg: CliConfig, target: CliTarget, args: Sequence[str], result: runne
 
 
 def check_help(cfg: CliConfig, target: CliTarget, path: Sequence[str], roots: Sequence[str]) -> HelpInfo:
-    """``<path> --help`` exits 0 within the timeout, prints usage, and shows no traceback."""
+    """``<path> --help`` exits 0 within the timeout, prints usage (or its options), and shows no traceback."""
     args = [*path, "--help"]
     result = invoke(target, args, timeout=cfg.timeout)
     _flood(cfg, target, args, result, roots)
@@ -168,8 +168,9 @@ def check_help(cfg: CliConfig, target: CliTarget, path: Sequence[str], roots: Se
     if not result.ok or has_traceback(out, err):
         raise failure(target, args, result, f"--help gave {result.describe()}, expected exit code 0", roots, timeout=cfg.timeout)
     info = parse_help(out or err, target.variant.style)
-    if not info.has_usage:
-        raise failure(target, args, result, "--help printed no usage line", roots)
+    # Some help pages (pip's subcommands) list their options without a usage line: that is still help.
+    if not info.has_usage and not info.has_options:
+        raise failure(target, args, result, "--help printed no usage line and no options", roots)
     return info
 
 

@@ -7,12 +7,13 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ... import runner
 from .config import CliConfig, CliVariant
@@ -38,6 +39,46 @@ _ENTRY_POINTS_SNIPPET = (
 )
 
 
+_ARGPARSE_TREE_SNIPPET = r"""
+import argparse, importlib, json, os, runpy, sys
+out = os.environ.pop("AUTOHEAL_ARGPARSE_TREE")
+
+
+def tree(parser):
+    found = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            seen = set()
+            for name, sub in action.choices.items():
+                if id(sub) not in seen:  # aliases share their parser
+                    seen.add(id(sub))
+                    found[name] = tree(sub)
+    return found
+
+
+def dump(self, *args, **kwargs):
+    with open(out, "w") as fh:
+        json.dump(tree(self), fh)
+    os._exit(0)
+
+
+argparse.ArgumentParser.parse_known_args = dump
+kind, what = sys.argv[1], sys.argv[2]
+sys.argv = [what, "--help"]
+if kind == "module":
+    runpy.run_module(what, run_name="__main__", alter_sys=True)
+elif kind == "script":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(what)))
+    runpy.run_path(what, run_name="__main__")
+else:
+    module, _, attr = what.partition(":")
+    obj = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    obj()
+"""
+
+
 @dataclass
 class CliTarget:
     """A runnable CLI variant: the command prefix, its environment, and what is wrong with it, if anything.
@@ -52,6 +93,9 @@ class CliTarget:
     env: dict[str, str] = field(default_factory=dict)
     cwd: str | None = None
     problem: str | None = None
+    # How Python code can reach the CLI's parser: ("module", name), ("script", path) or ("entry", "module:attr").
+    python: str | None = None
+    importable: tuple[str, str] | None = None
 
     def command(self, *args: str) -> list[str]:
         return [*self.argv, *args]
@@ -71,18 +115,20 @@ def resolve_targets(cfg: AutohealConfig) -> list[CliTarget]:
         python = str(cfg.path(variant.python)) if variant.python and ("/" in variant.python) else (variant.python or sys.executable)
         # The CLI runs in a sandbox (its own cwd, HOME, TMPDIR, XDG dirs) unless the variant places it.
         cwd, env = runner.sandbox("cli").place(cfg.path(variant.cwd) if variant.cwd else None, {**QUIET_ENV, **variant.env})
-        common = {"variant": variant, "index": index, "env": env, "cwd": str(cwd)}
+        common = {"variant": variant, "index": index, "env": env, "cwd": str(cwd), "python": python}
         if variant.module:
-            targets.append(CliTarget(variant.name or f"python -m {variant.module}", [python, "-m", variant.module], **common))
+            name = variant.name or f"python -m {variant.module}"
+            targets.append(CliTarget(name, [python, "-m", variant.module], importable=("module", variant.module), **common))
         elif variant.script:
             path = cfg.path(variant.script)
             argv = [python, str(path)] if path.suffix == ".py" else [str(path)]
             problem = None if path.is_file() else f"{key}.script: {path} does not exist; fix the path in the configuration"
-            targets.append(CliTarget(variant.name or path.name, argv, problem=problem, **common))
+            importable = ("script", str(path)) if path.suffix == ".py" else None
+            targets.append(CliTarget(variant.name or path.name, argv, problem=problem, importable=importable, **common))
         elif variant.command:
             first = variant.command[0]
             first = str(cfg.path(first)) if "/" in first else first
-            argv = [first, *variant.command[1:]]
+            argv = [first, *(variant.command[1:] if variant.cwd else runner.anchored(variant.command[1:], cfg.base_dir))]
             problem = None if shutil.which(first) or Path(first).is_file() else f"{key}.command: {first} is not installed or not on PATH"
             targets.append(CliTarget(variant.name or " ".join(variant.command), argv, problem=problem, **common))
         else:
@@ -104,7 +150,7 @@ def _distribution_targets(variant: CliVariant, python: str, key: str, common: di
             targets.append(CliTarget(name, [name], problem=problem, **common))
             continue
         label = variant.name if variant.name and len(wanted) == 1 else name
-        targets.append(CliTarget(label, _script_argv(name, scripts[name], python), **common))
+        targets.append(CliTarget(label, _script_argv(name, scripts[name], python), importable=("entry", scripts[name]), **common))
     if not targets:
         problem = f"{key}.distribution: '{dist}' declares no console scripts; use 'module' or 'command' instead"
         targets.append(CliTarget(variant.name or dist, [dist], problem=problem, **common))
@@ -166,9 +212,17 @@ def discover_subcommands(target: CliTarget, timeout: float) -> list[Subcommand]:
     # Level by level, each level's help read in parallel; the result is still in depth-first order.
     children: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
     level: list[tuple[str, ...]] = [()]
+    asked_parser = False
     with ThreadPoolExecutor(max_workers=DISCOVERY_WORKERS) as pool:
         for depth in range(MAX_DEPTH + 1):
             infos = list(pool.map(read, level))
+            if not asked_parser and target.importable and any(info is not None and info.subcommand_metavar for info in infos):
+                # A help names subcommands by a metavar and may list only some: the parser itself knows them all.
+                asked_parser = True
+                tree = argparse_tree(target, timeout)
+                if tree:
+                    _walk_tree(tree, (), skip, found)
+                    return found
             next_level: list[tuple[str, ...]] = []
             for path, info in zip(level, infos, strict=True):
                 kids = [(*path, n) for n in (info.subcommands if info else [])] if depth < MAX_DEPTH else []
@@ -186,6 +240,35 @@ def discover_subcommands(target: CliTarget, timeout: float) -> list[Subcommand]:
 
     walk(())
     return found
+
+
+def argparse_tree(target: CliTarget, timeout: float) -> dict[str, Any]:
+    """``{name: {child: {...}}}`` of the CLI's argparse subparsers, read from the parser in its own process."""
+    kind, what = target.importable or ("", "")
+    with tempfile.TemporaryDirectory(prefix="autoheal-argparse-") as tmp:
+        out = Path(tmp) / "tree.json"
+        env = {**target.env, "AUTOHEAL_ARGPARSE_TREE": str(out)}
+        python = target.python or sys.executable
+        result = runner.run(
+            [python, "-c", _ARGPARSE_TREE_SNIPPET, kind, what], timeout=timeout, env=env, inherit_env=False, cwd=target.cwd, trail=True
+        )
+        if not result.ok or not out.is_file():
+            return {}
+        try:
+            tree = json.loads(out.read_text("utf-8"))
+        except ValueError:
+            return {}
+    return tree if isinstance(tree, dict) else {}
+
+
+def _walk_tree(tree: dict[str, Any], path: tuple[str, ...], skip: set[tuple[str, ...]], found: list[Subcommand]) -> None:
+    for name, children in tree.items():
+        child = (*path, name)
+        if child in skip or len(found) >= MAX_SUBCOMMANDS or len(child) > MAX_DEPTH:
+            continue
+        found.append(Subcommand(child))
+        if isinstance(children, dict):
+            _walk_tree(children, child, skip, found)
 
 
 def discover_subcommands_shared(target: CliTarget, timeout: float, cache_dir: Path, run_id: str) -> list[Subcommand]:

@@ -136,14 +136,19 @@ def page_failures(page: PageResult, cfg: DashboardConfig, *, label: str | None =
         ]
     failures: list[TargetFailure] = []
     seen: set[tuple[str, str]] = set()
-    for err in page.page_errors:
+    external = external_failures(page, cfg)
+    if external:
+        failures.append(_network_failure(label, page, cfg, external, extras))
+    other = _other_origin_urls(page)
+    # The errors of a page whose scripts from another origin did not arrive follow from that: kept in its network record.
+    for err in [] if external else page.page_errors:
         kind = "unhandled_rejection" if err.get("kind") == "unhandled_rejection" else "js_error"
         key = (kind, f"{err.get('name')}: {err.get('message')}")
         if key not in seen:
             seen.add(key)
             what = "unhandled rejection" if kind == "unhandled_rejection" else "uncaught error"
             failures.append(_js_failure(label, err, what, kind, extras, count))
-    failed = [r for r in page.failed_requests if isinstance(r.get("status"), int) and r["status"] >= 400]
+    failed = [r for r in page.failed_requests if isinstance(r.get("status"), int) and r["status"] >= 400 and r.get("url") not in other]
     for req in failed:
         path = url_path(str(req.get("url", "")))
         key = ("http", f"{req.get('method', 'GET')} {path} {req['status']}")
@@ -160,9 +165,11 @@ def page_failures(page: PageResult, cfg: DashboardConfig, *, label: str | None =
                 )
             )
     told = [m for _, m in seen]
-    for msg in page.console_errors(cfg.console_allow):
+    for msg in [] if external else page.console_errors(cfg.console_allow):
         text = console_text(str(msg.get("text", "")))
         if (failed and _LOAD_FAILED.search(text)) or any(text and (text in m or m.endswith(text)) for m in told):
+            continue
+        if _about_other_origin(msg, other):
             continue
         key = ("console", text)
         if key not in seen:
@@ -220,6 +227,62 @@ def console_text(text: str) -> str:
         except ValueError:
             text = text[1:-1]
     return text
+
+
+def origin_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def external_failures(page: PageResult, cfg: DashboardConfig) -> list[dict[str, Any]]:
+    """Failed requests of the page to other origins that are not allowed to fail."""
+    own = origin_of(page.url)
+    allowed = {o.lower() for o in cfg.allowed_origins}
+    return [
+        r
+        for r in page.failed_requests
+        if r.get("url", "").startswith(("http://", "https://")) and origin_of(r["url"]) not in {own, *allowed}
+    ]
+
+
+def _other_origin_urls(page: PageResult) -> set[str]:
+    own = origin_of(page.url)
+    return {str(r.get("url")) for r in page.failed_requests if origin_of(str(r.get("url", ""))) != own}
+
+
+def _about_other_origin(msg: dict[str, Any], urls: set[str]) -> bool:
+    """The browser's own console note of a failed request to another origin (the request itself is judged)."""
+    return msg.get("source") in urls or any(url and url in str(msg.get("text", "")) for url in urls)
+
+
+def _own_console_errors(page: PageResult, cfg: DashboardConfig) -> list[dict[str, Any]]:
+    """Console errors, without the browser's own notes of failed requests to other origins."""
+    other = _other_origin_urls(page)
+    return [m for m in page.console_errors(cfg.console_allow) if not _about_other_origin(m, other)]
+
+
+def _network_failure(
+    label: str, page: PageResult, cfg: DashboardConfig, failed: list[dict[str, Any]], extras: dict[str, Any]
+) -> TargetFailure:
+    """Requests to other origins failed (a CDN out of reach): a network failure, the page's own errors kept beside it."""
+    first = failed[0]
+    why = first.get("failure") or f"HTTP {first.get('status')}"
+    origins = sorted({origin_of(r["url"]) for r in failed})
+    extras["external_failures"] = failed[:EXTRAS_ITEMS]
+    extras["errors_after_failed_requests"] = [
+        f"{e.get('name', 'Error')}: {e.get('message', '')}"[:300] for e in page.page_errors[:EXTRAS_ITEMS]
+    ] + [console_text(str(m.get("text", "")))[:300] for m in _own_console_errors(page, cfg)[:EXTRAS_ITEMS]]
+    more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
+    summary = (
+        f"page {label} could not load {first['url']} ({why}){more} from {', '.join(origins)}; "
+        "list the origin in [tool.autoheal.dashboard] allowed_origins if the page may work without it"
+    )
+    message = f"request to another origin failed: {first['url']} ({why})"
+    return TargetFailure(
+        summary, error_type="NetworkError", message=message, extras=extras, hint="network", subject=f"unreachable {' '.join(origins)}"
+    )
 
 
 def _counts(page: PageResult, cfg: DashboardConfig) -> str:

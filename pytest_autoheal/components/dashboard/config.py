@@ -73,6 +73,9 @@ class DashboardConfig(Section):
     crawl: CrawlConfig = CrawlConfig()
     # Regexes; console errors whose text matches one are not failures.
     console_allow: list[str] = []
+    # Origins besides the dashboard's own whose requests may fail without failing the page (a CDN that a
+    # runner without internet cannot reach); a failed request to any other origin is a network failure.
+    allowed_origins: list[str] = []
     page_timeout: float = Field(default=15, gt=0)
     # Seconds to watch a loaded page for late errors (timers, rejected promises).
     settle: float = Field(default=0.5, ge=0, le=30)
@@ -103,6 +106,17 @@ class DashboardConfig(Section):
     @classmethod
     def _allow_regexes(cls, value: list[str]) -> list[str]:
         return _check_regexes(value)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        from urllib.parse import urlsplit
+
+        for origin in value:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+                raise ValueError(f"{origin!r} must be an origin such as https://cdn.jsdelivr.net (scheme and host, no path)")
+        return [o.rstrip("/") for o in value]
 
     @field_validator("base_url")
     @classmethod

@@ -14,7 +14,7 @@ from typing import Any
 
 from ... import http
 from ...errors import TargetFailure, last_words, missing_program
-from ...runner import Service, sandbox, start
+from ...runner import Service, anchored, sandbox, start
 from .config import DashboardConfig
 
 
@@ -115,6 +115,8 @@ def start_dashboard(
     if cfg.command:
         argv = [fill(a) for a in cfg.argv()]
         argv[0] = resolve_program(argv[0], base_dir)
+        if not cfg.cwd:
+            argv[1:] = anchored(argv[1:], base_dir)
         dashboard.argv = argv
         # The dashboard runs in a sandbox (its own cwd, HOME, TMPDIR, XDG dirs) unless the config places it.
         cwd, child_env = sandbox("dashboard").place((base_dir / cfg.cwd) if cfg.cwd else None, {k: fill(v) for k, v in cfg.env.items()})

@@ -218,13 +218,28 @@ def client_check_source() -> str:
 
 
 def client_spec(client: ClientConfig, base_url: str, calls: Sequence[ClientCall]) -> dict[str, Any]:
-    return {
+    spec: dict[str, Any] = {
         "factory": client.factory,
         "construct": client.new,
         "options": {**client.options, client.base_url_option: base_url},
         "calls": [{"method": c.method, "args": c.args} for c in calls],
         "timeoutMs": int(client.timeout * 1000),
     }
+    if client.args is not None:
+        spec["args"] = [_with_base_url(a, base_url) for a in client.args]
+    if client.expression is not None:
+        spec["expression"] = client.expression.replace("{base_url}", json.dumps(base_url))
+    return spec
+
+
+def _with_base_url(value: Any, base_url: str) -> Any:
+    if isinstance(value, str):
+        return value.replace("{base_url}", base_url)
+    if isinstance(value, list):
+        return [_with_base_url(v, base_url) for v in value]
+    if isinstance(value, dict):
+        return {k: _with_base_url(v, base_url) for k, v in value.items()}
+    return value
 
 
 def run_client_from_node(
@@ -248,13 +263,15 @@ def _results(stdout: str) -> list[dict[str, Any]]:
 
 
 def browser_client_script(client: ClientConfig, base_url: str, calls: Sequence[ClientCall]) -> str:
-    """A function for the page: run the client check on ``window[global_name]``."""
+    """A function for the page: run the client check on ``window[global_name]`` (on ``window`` when an
+    expression makes the client and no global is named)."""
     spec = json.dumps(client_spec(client, base_url, calls))
-    name = json.dumps(client.global_name)
+    name = json.dumps(client.global_name or "window")
+    lookup = f"window[{name}]" if client.global_name else "window"
     missing = "{name: 'ReferenceError', message: 'window.' + NAME + ' is not defined: the page did not load the SDK', stack: ''}"
     return (
         "async () => {\n" + client_check_source() + "\n"
-        f"const spec = {spec};\nconst sdk = window[{name}];\n"
+        f"const spec = {spec};\nconst sdk = {lookup};\n"
         f"if (!sdk) return spec.calls.map(() => ({{ok: false, error: {missing.replace('NAME', name)}}}));\n"
         "return await globalThis.autohealClientCheck(sdk, spec);\n}"
     )
@@ -305,7 +322,8 @@ def call_failure(
 
 _PROBE = """async () => {
   const reporter = window.autohealErrorReporter;
-  if (!reporter) return {installed: false};
+  const scripts = Array.from(document.scripts).map((s) => s.src).filter((src) => /error-reporter/i.test(src));
+  if (!reporter) return {installed: false, scripts: scripts};
   const before = reporter.stats.sent;
   // A page script of its own, so the errors are the page's (a driver's injected code may be muted).
   const script = document.createElement('script');

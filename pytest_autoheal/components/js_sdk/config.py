@@ -48,6 +48,11 @@ class ClientConfig(Section):
     # Option name the factory takes the API base URL under.
     base_url_option: str = "baseUrl"
     options: dict[str, Any] = {}
+    # Positional arguments instead of one options object ("{base_url}" in a string becomes the API's URL).
+    args: list[Any] | None = None
+    # Or a JavaScript expression that makes the client, e.g. "new MCPClient({base_url})": {base_url} becomes
+    # the URL as a string literal; the SDK's exports (node) or its global's properties (browser) are in scope.
+    expression: str | None = None
     calls: list[ClientCall] = []
     timeout: float = Field(default=20, gt=0)
 
@@ -57,6 +62,14 @@ class ClientConfig(Section):
         if value is not None and not _IDENTIFIER.match(value):
             raise ValueError(f"{value!r} must be a JavaScript identifier")
         return value
+
+    @model_validator(mode="after")
+    def _one_way_to_make(self) -> ClientConfig:
+        if self.expression is not None and self.args is not None:
+            raise ValueError("give either 'expression' or 'args' (with factory), not both")
+        if self.expression is not None and "{base_url}" not in self.expression:
+            raise ValueError('expression must use {base_url} where the API\'s URL goes, e.g. "new MCPClient({base_url})"')
+        return self
 
 
 class JsSdkConfig(Section):
@@ -75,8 +88,9 @@ class JsSdkConfig(Section):
     # The dashboard page that loads the SDK (browser level).
     page: str = "/"
     client: ClientConfig | None = None
-    # Browser level: check that the page's error-reporter.js delivers errors to /api/report-error.
-    check_error_reporter: bool = True
+    # Browser level: check that the page's error-reporter.js delivers errors to /api/report-error;
+    # unset, it is checked where the page loads pytest-autoheal's error-reporter.js.
+    check_error_reporter: bool | None = None
 
     @field_validator("base_url")
     @classmethod

@@ -17,6 +17,7 @@ from ... import trail
 from ...errors import TargetFailure
 from .client import Connection, McpSession
 from .discovery import ServedTool
+from .dispatch import error_message
 
 # What a crash looks like in a tool's error text (Python, Node, and the MCP SDK's crash answer).
 CRASH_PATTERNS = [
@@ -113,6 +114,10 @@ def declared_error(text: str, structured: Any) -> str | None:
         if isinstance(data, dict) and data.get("error") not in (None, "", False, [], {}):
             value = data["error"]
             return (value if isinstance(value, str) else json.dumps(value, default=str))[:500]
+        # {"status": "error", "message": ...}, also in a dispatcher's {"result": ...} envelope.
+        stated = error_message(data)
+        if stated is not None:
+            return stated[:500]
     stripped = text.lstrip()
     if DECLARED_ERROR.match(stripped):
         return stripped[:500]
@@ -156,8 +161,10 @@ def call_tool(session: McpSession, tool: ServedTool, arguments: dict[str, Any], 
     }
     outcome = CallOutcome(tool.name, arguments, source, 0.0, extras=extras)
 
+    name, wire_arguments = tool.request(arguments)
+
     async def _call(c: Connection) -> Any:
-        return await c.session.call_tool(tool.name, arguments, read_timeout_seconds=cfg.call_timeout)
+        return await c.session.call_tool(name, wire_arguments, read_timeout_seconds=cfg.call_timeout)
 
     try:
         result = session.run(_call, cfg.call_timeout + 10)
@@ -244,7 +251,15 @@ def _judge(outcome: CallOutcome, tool: ServedTool, result: Any, stderr: str, sou
             outcome.failure = TargetFailure(summary, error_type="OutputSchemaViolation", message=problem, extras=extras, hint="contract")
             return
     declared = declared_error(outcome.text, outcome.structured)
-    if declared is not None:
+    if declared is not None and crash_evidence(declared, stderr):
+        # An error answer that is a crash (a dispatcher's {"status": "error"} around the tool's exception) is one.
+        summary = f"tool {tool.name} crashed: {declared[:200]}"
+        outcome.failure = TargetFailure.from_output(
+            summary, root_cause(stderr) if "Traceback" in stderr else declared, default_type="ToolCrash", stderr=stderr, extras=extras
+        )
+        if outcome.failure.error_type == "ToolCrash":
+            outcome.failure.message = declared[:500]
+    elif declared is not None:
         if cfg.error_answers == "fail":
             summary = f"tool {tool.name} answered isError: false with content that declares an error: {declared[:200]}"
             outcome.failure = TargetFailure(

@@ -25,7 +25,7 @@ from mcp import ClientSession, MCPError, types
 from mcp.shared.message import SessionMessage
 
 from ... import http
-from ...errors import TargetFailure, last_words, missing_program
+from ...errors import TargetFailure, last_words, missing_program, signal_name
 from .target import McpTarget
 
 T = TypeVar("T")
@@ -104,7 +104,8 @@ class Connection:
 async def _stdio_streams(target: McpTarget, stderr_path: Path, garbage: list[str]) -> AsyncIterator[tuple[Any, Any, Any]]:
     from ...runner import child_env
 
-    env = child_env({**target.env, "PYTHONUNBUFFERED": "1"}, inherit=False)
+    # No bytecode caches written into the platform's tree by the server we start (the config may say otherwise).
+    env = child_env({"PYTHONDONTWRITEBYTECODE": "1", **target.env, "PYTHONUNBUFFERED": "1"}, inherit=False)
     with open(stderr_path, "ab") as errlog:
         try:
             process = await anyio.open_process(target.argv, env=env, cwd=target.cwd, stderr=errlog, start_new_session=True)
@@ -237,7 +238,11 @@ _INITIALIZE = {
 
 
 def handshake_failure(conn: Connection, exc: BaseException, timeout: float) -> TargetFailure:
-    """What went wrong before the server finished ``initialize``, in the server's terms (its exit, its output, its HTTP answer)."""
+    """What went wrong before the server finished ``initialize``, in the server's terms (its exit, its output, its HTTP answer).
+
+    A server that exited is described by its exit (signal or code) and the error it did not
+    handle; what it wrote to stdout is noted beside, not taken for the cause.
+    """
     exc = _unwrap(exc)
     if isinstance(exc, TargetFailure):
         return exc
@@ -246,18 +251,11 @@ def handshake_failure(conn: Connection, exc: BaseException, timeout: float) -> T
     stderr = conn.stderr_since(0)
     code = conn.returncode
     extras: dict[str, Any] = {"server": conn.target.name, "exit_code": code, "stdout_garbage": conn.garbage[:10]}
+    if code is not None:
+        return exit_failure(stderr, code, "before completing the handshake", extras)
     if conn.garbage:
         summary = f"MCP server wrote non-JSON-RPC text to stdout instead of answering initialize: {conn.garbage[0][:120]!r}"
         return TargetFailure(summary, error_type="ProtocolError", message=summary, stderr=stderr, extras=extras, hint="contract", **START)
-    if code is not None:
-        failure = TargetFailure.from_exit(
-            "MCP server", stderr, code=code, default_type="ServerExited", stderr=stderr, extras=extras, **START
-        )
-        ended = f"was killed by {failure.signal}" if failure.signal else f"exited with code {code}"
-        said = failure.summary.split(": ", 1)[1] if ": " in failure.summary else "it printed nothing"
-        failure.message = f"MCP server {ended} before completing the handshake"
-        failure.summary = f"{failure.message}: {said}"
-        return failure
     if isinstance(exc, TimeoutError) or (isinstance(exc, MCPError) and exc.code == types.REQUEST_TIMEOUT):
         said = f"; it last wrote: {last_words(stderr)}" if stderr.strip() else ""
         summary = f"MCP server did not answer initialize within {timeout:g}s{said}"
@@ -314,6 +312,84 @@ def startup_failure(target: McpTarget, exc: BaseException) -> TargetFailure:
     if target.url:
         return url_failure(target, member)
     return TargetFailure(f"MCP server did not start: {type(member).__name__}: {member}", error_type=type(member).__name__, **START)
+
+
+_TRACEBACK = "Traceback (most recent call last):"
+
+
+def unhandled_traceback(stderr: str, code: int) -> str | None:
+    """The traceback that ended the process: the last one, when nothing but blank lines follows it
+    and the exit code says the process failed. A traceback the process logged and carried on
+    from (or exited 0 after) is not one."""
+    from .checks import one_traceback
+
+    start = stderr.rfind(_TRACEBACK)
+    if code == 0 or start < 0:
+        return None
+    line_start = stderr.rfind("\n", 0, start) + 1
+    block = one_traceback(stderr, start)
+    return stderr[line_start:].rstrip() if stderr[start:].rstrip() == block.rstrip() else None
+
+
+def handled_errors(stderr: str) -> list[str]:
+    """The exception lines of tracebacks the process logged (and so handled), oldest first."""
+    from .checks import one_traceback
+
+    found, start = [], stderr.find(_TRACEBACK)
+    while start >= 0 and len(found) < 10:
+        block = one_traceback(stderr, start).rstrip().splitlines()
+        if block:
+            found.append(block[-1].strip()[:300])
+        start = stderr.find(_TRACEBACK, start + 1)
+    return found
+
+
+def exit_failure(stderr: str, code: int, when: str, extras: dict[str, Any]) -> TargetFailure:
+    """A server process that ended ``when``: classed by its signal, else by the error it did not handle,
+    else by its exit code (the record's class then comes from the exit, its last words quoted)."""
+    from ...frames import parse_python_traceback
+
+    extras["exit_code"] = code
+    logged = handled_errors(stderr)
+    if logged:
+        extras["handled_errors"] = logged
+    if code < 0:
+        name = signal_name(-code)
+        message = f"MCP server was killed by {name} {when}"
+        said = last_words(stderr)
+        summary = f"{message}: {said}" if said else message
+        return TargetFailure(summary, error_type=name, message=message, stderr=stderr, extras=extras, signal=name, **START)
+    unhandled = unhandled_traceback(stderr, code)
+    parsed = parse_python_traceback(unhandled) if unhandled else None
+    if parsed is not None:
+        summary = f"MCP server exited with code {code} {when}: {parsed.type}: {' '.join(parsed.message.split())[:300]}"
+        return TargetFailure(
+            summary,
+            error_type=parsed.type,
+            message=parsed.message,
+            frames=parsed.frames,
+            traceback=parsed.text,
+            stderr=stderr,
+            extras=extras,
+            exit_code=code,
+            **START,
+        )
+    message = f"MCP server exited with code {code} {when}"
+    said = last_words(stderr)
+    summary = f"{message}: {said}" if said else f"{message} and printed nothing"
+    # Text patterns over its stderr would take a logged, handled error for the cause: the exit is the evidence.
+    reason = f"the process exited with code {code} without an error it did not handle"
+    return TargetFailure(
+        summary,
+        error_type="ServerExited",
+        message=message,
+        stderr=stderr,
+        extras=extras,
+        exit_code=code,
+        hint="crash",
+        reason=reason,
+        **START,
+    )
 
 
 def _unwrap(exc: BaseException) -> BaseException:

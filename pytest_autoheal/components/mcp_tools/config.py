@@ -21,6 +21,23 @@ class McpStressConfig(Section):
     max_rss_growth_mb: float = Field(default=64.0, gt=0)
 
 
+class DispatchConfig(Section):
+    """Meta-tools that front the real tools: list categories, list a category's tools, give a schema, call by name."""
+
+    list_categories: str
+    list_tools: str
+    get_schema: str | None = None
+    call: str
+    # Argument names of the meta-tools; an empty name is not passed.
+    category_arg: str = "category"
+    tool_arg: str = "tool_name"
+    arguments_arg: str = "arguments"
+    # Dotted paths to the list or schema inside an answer; by default found by their shape.
+    categories_field: str | None = None
+    tools_field: str | None = None
+    schema_field: str | None = None
+
+
 class McpConfig(Section):
     command: list[str] | str | None = None
     url: str | None = None
@@ -43,6 +60,13 @@ class McpConfig(Section):
     call_timeout: float = Field(default=30.0, gt=0)
     import_timeout: float = Field(default=60.0, gt=0)
     import_preload: list[str] = []
+    # Import the tool modules' parent packages once per worker before forking each import.
+    import_preload_packages: bool = True
+    # The folder tool modules are imported from (its path below it is the module name).
+    import_root: str | None = None
+    # smoke: every file in tools_dir must be served (listed directly or by the dispatcher).
+    check_served: bool = True
+    dispatch: DispatchConfig | None = None
     validation_answers: Literal["record", "fail"] = "record"
     # A successful answer whose content says it is an error: a warning in the test's metrics and the report, or a failure.
     error_answers: Literal["warn", "fail"] = "warn"

@@ -15,6 +15,7 @@ from ... import trail
 from .checks import answer_summary
 from .client import Connection, connect
 from .discovery import ServedTool
+from .dispatch import answer_value, error_message
 from .target import McpTarget
 
 
@@ -82,8 +83,8 @@ def run_stress(target: McpTarget, work: list[tuple[ServedTool, dict[str, Any]]])
             started = time.perf_counter()
             try:
                 with anyio.fail_after(target.cfg.call_timeout):
-                    answer = await conn.session.call_tool(tool.name, arguments)
-                failed = bool(answer.is_error)
+                    answer = await conn.session.call_tool(*tool.request(arguments))
+                failed = bool(answer.is_error) or error_message(answer_value(answer)) is not None
                 detail = "".join(getattr(c, "text", "") for c in answer.content or [])[:120]
                 trail.tool_call(tool.name, arguments, seconds=time.perf_counter() - started, is_error=failed, answer=answer_summary(answer))
             except Exception as exc:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ...config import AutohealConfig
 from ...errors import ConfigUnavailable
-from ...runner import sandbox
+from ...runner import anchored, sandbox
 from .config import McpConfig
 
 
@@ -30,6 +30,9 @@ class McpTarget:
     tools_dir: Path | None = None
     python: str = sys.executable
     log_dir: Path = Path(".")
+    # The folder of the configuration: module names never climb above it.
+    base_dir: Path | None = None
+    import_root: Path | None = None
 
     @property
     def name(self) -> str:
@@ -48,6 +51,8 @@ class McpTarget:
         elif argv and not Path(argv[0]).is_absolute():
             argv[0] = str(cfg.path(argv[0]))
         cwd, env = cfg.path(mcp.cwd) if mcp.cwd else None, dict(mcp.env)
+        if argv and cwd is None:
+            argv[1:] = anchored(argv[1:], cfg.base_dir)
         if argv:
             # The server runs in a sandbox (its own cwd, HOME, TMPDIR, XDG dirs) unless the config places it.
             cwd, env = sandbox("mcp").place(cwd, env)
@@ -58,6 +63,8 @@ class McpTarget:
             env=env,
             cwd=cwd,
             tools_dir=cfg.path(mcp.tools_dir).resolve() if mcp.tools_dir else None,
-            python=mcp.python or sys.executable,
+            python=str(cfg.path(mcp.python)) if mcp.python and "/" in mcp.python else (mcp.python or sys.executable),
             log_dir=log_dir,
+            base_dir=cfg.base_dir,
+            import_root=cfg.path(mcp.import_root).resolve() if mcp.import_root else None,
         )

@@ -45,19 +45,46 @@
     });
   }
 
+  var IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+  // The client from a configured expression: the SDK's exports are in scope by name (a default export
+  // object's members, a default export class by its name), and the SDK itself as `sdk`.
+  function fromExpression(sdk, expression) {
+    var scope = {};
+    if (sdk && sdk !== root) {
+      var dflt = sdk.default;
+      if (typeof dflt === 'function' && dflt.name) scope[dflt.name] = dflt;
+      if (dflt && typeof dflt === 'object') for (var k in dflt) scope[k] = dflt[k];
+      for (var key in sdk) if (key !== 'default') scope[key] = sdk[key];
+    }
+    var names = Object.keys(scope).filter(function (n) { return IDENTIFIER.test(n) && n !== 'sdk'; });
+    var make = Function.apply(null, ['sdk'].concat(names, ['"use strict"; return (' + expression + ');']));
+    return make.apply(null, [sdk].concat(names.map(function (n) { return scope[n]; })));
+  }
+
   async function autohealClientCheck(sdk, spec) {
     var results = [];
-    var make = sdk && (sdk[spec.factory] || (sdk.default && sdk.default[spec.factory]));
-    if (typeof make !== 'function') {
-      var missing = { name: 'TypeError', message: 'the SDK has no function ' + spec.factory + ' (exports: ' + Object.keys(sdk || {}).join(', ') + ')', stack: '' };
-      return spec.calls.map(function () { return { ok: false, error: missing }; });
-    }
     var client;
-    try {
-      client = spec.construct ? new make(spec.options) : make.call(sdk, spec.options);
-    } catch (err) {
-      var failed = describeError(err);
-      return spec.calls.map(function () { return { ok: false, error: failed }; });
+    if (spec.expression) {
+      try {
+        client = await fromExpression(sdk, spec.expression);
+      } catch (err) {
+        var broken = describeError(err);
+        return spec.calls.map(function () { return { ok: false, error: broken }; });
+      }
+    } else {
+      var make = sdk && (sdk[spec.factory] || (sdk.default && sdk.default[spec.factory]));
+      if (typeof make !== 'function') {
+        var missing = { name: 'TypeError', message: 'the SDK has no function ' + spec.factory + ' (exports: ' + Object.keys(sdk || {}).join(', ') + ')', stack: '' };
+        return spec.calls.map(function () { return { ok: false, error: missing }; });
+      }
+      var args = spec.args || [spec.options];
+      try {
+        client = spec.construct ? Reflect.construct(make, args) : make.apply(sdk, args);
+      } catch (err) {
+        var failed = describeError(err);
+        return spec.calls.map(function () { return { ok: false, error: failed }; });
+      }
     }
     for (var i = 0; i < spec.calls.length; i++) {
       var call = spec.calls[i];

@@ -11,6 +11,8 @@ let sdk;
 try {
   const loaded = await import(pathToFileURL(spec.module).href);
   sdk = loaded[spec.factory] ? loaded : loaded.default && loaded.default[spec.factory] ? loaded.default : null;
+  // An expression names what it needs itself: the whole module is its scope.
+  if (spec.expression && Object.keys(loaded).some((k) => k !== 'default' || loaded.default)) sdk = loaded;
   // A plain browser script has no exports; it may have set its global instead.
   if (!sdk && spec.globalName && globalThis[spec.globalName]) sdk = globalThis[spec.globalName];
   sdk = sdk || loaded;
