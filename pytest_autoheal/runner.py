@@ -263,11 +263,15 @@ def run(
         # Sampled before reaping, while the child still has its memory.
         rss = max(rss or 0, _high_water_kb(proc.pid)) or rss
         try:
-            pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         except ChildProcessError:
             break
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
+            # ru_maxrss also counts what the child inherited from us, at most our own peak: above that it is the child's own,
+            # exact even when the child ended between two samples (a loaded machine may not sample a short child at all).
+            if usage.ru_maxrss > _high_water_kb(os.getpid()):
+                rss = max(rss or 0, usage.ru_maxrss)
             break
         if time.monotonic() >= deadline:
             timed_out = True

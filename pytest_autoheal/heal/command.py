@@ -1,4 +1,9 @@
-"""``autoheal heal``: file or update deduplicated issues and one draft PR per new bug."""
+"""``autoheal heal``: file or update deduplicated issues and one draft PR per new bug.
+
+Exit codes: 0 done; 1 some actions failed or were left for the next run; 2 a problem the user
+must fix (configuration, token, repository); 3 GitHub could not be read at start-up even after
+retries, so nothing was written: run again later.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from ..config import ConfigError, load_config
 from .backend import Backend, HealError
 from .config import HealConfig
 from .engine import GaveUp, Healer, load_clusters
+
+EXIT_OK, EXIT_UNFINISHED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,47 +72,54 @@ def main(args: argparse.Namespace) -> int:
         cfg = _config(args)
     except ConfigError as exc:
         print(f"autoheal heal: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except ValueError as exc:
         print(f"autoheal heal: bad option: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     missing = [d for d in args.reports if not Path(d).is_dir()]
     if missing:
         print(f"autoheal heal: report directory not found: {missing[0]}; pass the directory pytest wrote (--autoheal-dir)", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     errors: list[str] = []
     clusters, count = load_clusters(args.reports, errors)
     for err in errors:
         print(f"autoheal heal: skipped unreadable record {err}", file=sys.stderr)
     print(f"heal: {count} record(s) in {len(args.reports)} report dir(s): {len(clusters)} fingerprint(s)", flush=True)
+    backend: Backend | None = None
     try:
         backend = _backend(cfg, args)
         healer = Healer(backend, cfg, args.state_dir or args.reports[0], dry_run=args.dry_run, progress=lambda m: print(m, flush=True))
-        pending = healer.journal.unfinished() if healer.journal else []
-        if pending:
-            ops = ", ".join(f"{e['op']} {str(e['fingerprint'])[:12]}" for e in pending[:5])
-            print(f"heal: the previous run was cut off during {len(pending)} write(s) ({ops}); checking the repository first")
+        if healer.pending:
+            ops = ", ".join(f"{e['op']} {str(e['fingerprint'])[:12]}" for e in healer.pending[:5])
+            print(f"heal: the previous run was cut off during {len(healer.pending)} write(s) ({ops}); checking the repository first")
         healer.read_remote(clusters)
         plan = healer.plan(clusters)
-    except (HealError, GaveUp) as exc:
+    except HealError as exc:
+        _close(backend)
         print(f"autoheal heal: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, HealError) else 1
+        return EXIT_USAGE
+    except GaveUp as exc:
+        _close(backend)
+        where = getattr(backend, "api_url", None) or "the forge"
+        print(f"autoheal heal: cannot read GitHub at {where}: {exc}; nothing was written, run heal again later", file=sys.stderr)
+        return EXIT_UNREACHABLE
     print(plan.table(), flush=True)
     if args.dry_run:
+        _close(backend)
         print("heal: dry run; nothing written")
-        return 0
+        return EXIT_OK
     try:
         result = healer.execute(plan)
     except HealError as exc:
         print(f"autoheal heal: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     finally:
         healer.save_state()
-        if hasattr(backend, "close"):
-            backend.close()
+        _close(backend)
+    closed = f"{len(result.closed)} duplicate(s) closed, " if result.closed else ""
     print(
         f"heal: {len(result.created)} issue(s) created, {len(result.pulls)} draft PR(s), {len(result.commented)} comment(s), "
-        f"{len(result.reopened)} reopened, {result.writes} write request(s), {result.retries} retr(ies) "
+        f"{len(result.reopened)} reopened, {closed}{result.writes} write request(s), {result.retries} retr(ies) "
         f"in {time.monotonic() - started:.1f}s"
     )
     for line in result.failed:
@@ -115,5 +129,10 @@ def main(args: argparse.Namespace) -> int:
             f"autoheal heal: {len(result.failed) + len(result.unfinished)} action(s) not done; run heal again to finish them",
             file=sys.stderr,
         )
-        return 1
-    return 0
+        return EXIT_UNFINISHED
+    return EXIT_OK
+
+
+def _close(backend: Backend | None) -> None:
+    if hasattr(backend, "close"):
+        backend.close()  # type: ignore[union-attr]

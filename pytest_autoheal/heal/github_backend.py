@@ -6,8 +6,9 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from .backend import HealError, Issue, PermanentError, Pull, TransientError
+from .backend import Comment, HealError, Issue, PermanentError, Pull, TransientError
 
 T = TypeVar("T")
 DEFAULT_API_URL = "https://api.github.com"
@@ -59,20 +60,27 @@ class GithubBackend:
             raise HealError("PyGithub is not installed; install it with: pip install 'pytest-autoheal[github]'") from None
         token = token if token is not None else os.environ.get("GITHUB_TOKEN", "")
         self._gh_module = github
-        self.api_url = (api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
+        self.api_url = _api_url(api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL)
         self._gh = github.Github(
             auth=Auth.Token(token) if token else None,
             base_url=self.api_url,
-            timeout=int(max(timeout, 1)),
+            timeout=int(max(timeout, 1)),  # PyGithub insists on whole seconds
             retry=None,
             per_page=100,
             seconds_between_requests=None,
             seconds_between_writes=None,
         )
         self.repo = repo
-        self._repo = self._call(lambda: self._gh.get_repo(repo))
-        self.default_branch = self._repo.default_branch or "main"
+        self.default_branch = "main"
+        # Nothing is requested here: heal reads the repository through open(), retried like every other read.
+        self._repo: Any = None
         self._issues: dict[int, Any] = {}
+        self._comments: dict[int, Any] = {}
+
+    def open(self) -> None:
+        if self._repo is None:
+            self._repo = self._call(lambda: self._gh.get_repo(self.repo))
+            self.default_branch = self._repo.default_branch or "main"
 
     def close(self) -> None:
         self._gh.close()
@@ -96,15 +104,22 @@ class GithubBackend:
             if limited and retry_after is None and headers.get("x-ratelimit-remaining") == "0":
                 reset = _float(headers.get("x-ratelimit-reset"))
                 retry_after = max(reset - datetime.now().timestamp(), 1.0) if reset else None
-            if limited or exc.status >= 500:
-                raise TransientError(f"HTTP {exc.status}: {message}", retry_after=retry_after, ambiguous=exc.status >= 500)
-            if exc.status == 404 and not hasattr(self, "_repo"):
+            if limited:
+                # A rate-limited request was not carried out.
+                raise TransientError(f"HTTP {exc.status}: {message}", retry_after=retry_after, rate_limited=retry_after is None)
+            if exc.status >= 500:
+                raise TransientError(f"HTTP {exc.status}: {message}", retry_after=retry_after, ambiguous=True)
+            if exc.status == 404 and self._repo is None:
                 raise HealError(f"repository {self.repo!r} not found at {self.api_url}; check heal.repo / --repo and the token's access")
             raise PermanentError(f"HTTP {exc.status}: {message}", status=exc.status)
-        except requests.exceptions.Timeout as exc:
-            raise TransientError(f"timed out: {type(exc).__name__}", ambiguous=True)
+        except requests.exceptions.ConnectTimeout:
+            raise TransientError("could not connect in time")
+        except requests.exceptions.Timeout:
+            raise TransientError("no answer in time (heal.timeout)", ambiguous=True)
         except requests.exceptions.ConnectionError as exc:
-            raise TransientError(f"connection failed: {type(exc).__name__}", ambiguous=True)
+            reason = _connection_failure(exc)
+            # Refused or unresolvable: the request never left; anything else may have reached GitHub.
+            raise TransientError(reason, ambiguous=reason not in ("connection refused", "host not found"))
 
     def _issue_obj(self, number: int) -> Any:
         obj = self._issues.get(number)
@@ -136,9 +151,11 @@ class GithubBackend:
         self._issues[number] = obj
         return _issue(obj)
 
-    def list_comments(self, number: int) -> list[tuple[str, str]]:
+    def list_comments(self, number: int) -> list[Comment]:
         issue = self._issue_obj(number)
-        return self._call(lambda: [(c.body or "", _iso(c.created_at) or "") for c in issue.get_comments()])
+        objs = self._call(lambda: list(issue.get_comments()))
+        self._comments.update((c.id, c) for c in objs)
+        return [Comment(c.id, c.body or "", _iso(c.created_at) or "", c.html_url or "") for c in objs]
 
     def list_pulls(self) -> list[Pull]:
         return self._call(lambda: [_pull(p) for p in self._repo.get_pulls(state="all", sort="created", direction="asc")])
@@ -174,6 +191,27 @@ class GithubBackend:
         self._call(lambda: issue.edit(state="open"))
         return _issue(issue)
 
+    def close_issue(self, number: int, reason: str) -> Issue:
+        issue = self._issue_obj(number)
+        self._call(lambda: issue.edit(state="closed", state_reason=reason))
+        return _issue(issue)
+
+    def close_pull(self, number: int) -> Pull:
+        pull = self._call(lambda: self._repo.get_pull(number))
+        self._call(lambda: pull.edit(state="closed"))
+        return _pull(pull)
+
+    def delete_comment(self, number: int, comment_id: int) -> None:
+        comment = self._comments.get(comment_id)
+        if comment is None:
+            comment = self._call(lambda: self._repo.get_issue(number).get_comment(comment_id))
+        try:
+            self._call(comment.delete)
+        except PermanentError as exc:
+            if exc.status != 404:  # already gone: what was asked for
+                raise
+        self._comments.pop(comment_id, None)
+
     def create_branch(self, name: str, sha: str) -> None:
         self._call(lambda: self._repo.create_git_ref(f"refs/heads/{name}", sha))
 
@@ -190,6 +228,23 @@ class GithubBackend:
         return [a.login for a in issue.assignees]
 
 
+def _api_url(value: str) -> str:
+    """The API base URL, refused in one sentence unless it is an http(s) URL with a host (PyGithub would fail with a traceback)."""
+    url = value.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when out of range
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and (port is None or port > 0)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise HealError(
+            f"GitHub API URL {value!r} is not an http(s) URL with a host; set heal.api_url, --api-url or GITHUB_API_URL "
+            f"to {DEFAULT_API_URL} or your server's, e.g. https://github.example.com/api/v3"
+        )
+    return url
+
+
 def _is_pull(obj: Any) -> bool:
     # Reading ``pull_request`` on a plain issue makes PyGithub fetch the whole issue again; the URL says it for free.
     return "/pull/" in (obj.html_url or "")
@@ -204,6 +259,23 @@ def _message(exc: Any) -> str:
             text += " " + "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors[:3])
         return text.strip() or str(exc.status)
     return str(exc.message or exc.status)
+
+
+def _connection_failure(exc: BaseException) -> str:
+    """What went wrong on the wire, in a few words, from requests' nested exception text."""
+    text = str(exc)
+    for needle, reason in (
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "host not found"),
+        ("nodename nor servname", "host not found"),
+        ("Temporary failure in name resolution", "host not found"),
+        ("RemoteDisconnected", "connection closed without an answer"),
+        ("Connection reset", "connection reset"),
+        ("Connection aborted", "connection aborted"),
+    ):
+        if needle in text:
+            return reason
+    return f"connection failed ({type(exc).__name__})"
 
 
 def _float(value: Any) -> float | None:

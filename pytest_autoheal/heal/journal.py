@@ -1,7 +1,8 @@
 """The heal journal and state in the report directory.
 
 ``heal/journal.jsonl`` gets a line before every write (``intent``) and after it (``done`` or
-``failed``), so a run cut off midway leaves a trail; ``heal/state.json`` is the picture of heal's
+``failed``), so a run cut off midway leaves a trail; the next run that has checked the repository
+and finished that fingerprint's work closes such a leftover with ``resolved``; ``heal/state.json`` is the picture of heal's
 issues and pull requests as the forge reported it, refreshed at every run. Both go through
 :mod:`pytest_autoheal.store`, so nothing secret reaches them.
 """
@@ -19,7 +20,19 @@ from ..redact import redact_data
 HEAL_DIR = "heal"
 JOURNAL_FILE = "journal.jsonl"
 STATE_FILE = "state.json"
-OPS = ("create_issue", "comment", "reopen", "create_branch", "commit_record", "create_pr", "assign")
+# The last three converge: duplicates of a fingerprint's oldest issue, extra draft PRs, a comment that landed twice.
+OPS = (
+    "create_issue",
+    "comment",
+    "reopen",
+    "create_branch",
+    "commit_record",
+    "create_pr",
+    "assign",
+    "close_duplicate",
+    "close_pr",
+    "delete_comment",
+)
 
 
 class Journal:
@@ -62,10 +75,12 @@ class Journal:
         return out
 
     def unfinished(self) -> list[dict[str, Any]]:
-        """Intents with no ``done`` or ``failed`` after them: writes a cut-off run may or may not have made."""
+        """Intents with no ``done``, ``failed`` or ``resolved`` after them: writes a cut-off run may or may not have made."""
         open_: dict[tuple[str, str, Any], dict[str, Any]] = {}
         for e in self.read():
-            key = (e.get("op"), e.get("fingerprint"), e.get("issue") if e.get("op") != "create_issue" else None)
+            # What the write is about: a new issue has no number before it is done, a PR close is about the PR.
+            op = e.get("op")
+            key = (op, e.get("fingerprint"), None if op == "create_issue" else e.get("pr") if op == "close_pr" else e.get("issue"))
             if e.get("phase") == "intent":
                 open_[key] = e
             else:

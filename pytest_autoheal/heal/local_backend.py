@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import runner, store
 from ..context import utcnow
-from .backend import HealError, Issue, PermanentError, Pull
+from .backend import Comment, HealError, Issue, PermanentError, Pull
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "autoheal",
@@ -37,6 +37,9 @@ class LocalBackend:
         self.repo = repo
         head = self._git("symbolic-ref", "--short", "HEAD", check=False)
         self.default_branch = base_branch or (head.text().strip() if head.ok else "main")
+
+    def open(self) -> None:
+        """Nothing to connect to: the store and the repository are local."""
 
     def _git(self, *args: str, check: bool = True, env: dict[str, str] | None = None, input: bytes | None = None) -> runner.RunResult:
         result = runner.run(["git", "-C", str(self.git_repo), *args], timeout=60, env={**GIT_IDENTITY, **(env or {})}, input=input)
@@ -103,9 +106,18 @@ class LocalBackend:
         d = self._load("issues", number)
         return self._issue(d) if d else None
 
-    def list_comments(self, number: int) -> list[tuple[str, str]]:
-        d = self._load("issues", number) or {}
-        return [(c["body"], c["created_at"]) for c in d.get("comments", [])]
+    def _thread(self, number: int) -> str:
+        """Where ``number``'s comments live: as on GitHub, where a pull request is an issue, a PR's number takes comments too."""
+        return "pulls" if self._load("issues", number) is None and self._load("pulls", number) is not None else "issues"
+
+    def list_comments(self, number: int) -> list[Comment]:
+        kind = self._thread(number)
+        d = self._load(kind, number) or {}
+        url = self._url(kind, number)
+        return [
+            Comment(int(c.get("id", i)), c["body"], c["created_at"], f"{url}#comment-{c.get('id', i)}")
+            for i, c in enumerate(d.get("comments", []), 1)
+        ]
 
     def list_pulls(self) -> list[Pull]:
         return [self._pull(d) for d in self._all("pulls")]
@@ -143,26 +155,41 @@ class LocalBackend:
         store.write_json(self._path("issues", n), d)
         return self._issue(d)
 
-    def _update(self, number: int, **changes: Any) -> dict[str, Any]:
-        d = self._load("issues", number)
+    def _update(self, number: int, kind: str = "issues", **changes: Any) -> dict[str, Any]:
+        d = self._load(kind, number)
         if d is None:
-            raise PermanentError(f"issue #{number} not found in {self.dir}", status=404)
+            raise PermanentError(f"{'issue' if kind == 'issues' else 'pull request'} #{number} not found in {self.dir}", status=404)
         d.update(changes, updated_at=utcnow())
-        store.write_json(self._path("issues", number), d)
+        store.write_json(self._path(kind, number), d)
         return d
 
     def comment(self, number: int, body: str) -> str:
-        d = self._load("issues", number) or {}
-        comments = [*d.get("comments", []), {"body": body, "created_at": utcnow()}]
-        self._update(number, comments=comments)
-        return f"{self._url('issues', number)}#comment-{len(comments)}"
+        kind = self._thread(number)
+        d = self._load(kind, number) or {}
+        old = d.get("comments", [])
+        # Ids only grow, so a deleted comment's id is never given again.
+        cid = max([int(c.get("id", i)) for i, c in enumerate(old, 1)] + [d.get("last_comment_id", 0)]) + 1
+        self._update(number, kind, comments=[*old, {"id": cid, "body": body, "created_at": utcnow()}], last_comment_id=cid)
+        return f"{self._url(kind, number)}#comment-{cid}"
+
+    def delete_comment(self, number: int, comment_id: int) -> None:
+        kind = self._thread(number)
+        d = self._load(kind, number) or {}
+        kept = [c for i, c in enumerate(d.get("comments", []), 1) if int(c.get("id", i)) != comment_id]
+        self._update(number, kind, comments=kept)
 
     def reopen(self, number: int) -> Issue:
         return self._issue(self._update(number, state="open", state_reason="reopened", closed_at=None))
 
     def close_issue(self, number: int, reason: str = "completed") -> Issue:
-        now = utcnow()
-        return self._issue(self._update(number, state="closed", state_reason=reason, closed_at=now))
+        d = self._load("issues", number)
+        if d is not None and d["state"] == "closed":
+            return self._issue(d)
+        return self._issue(self._update(number, state="closed", state_reason=reason, closed_at=utcnow()))
+
+    def close_pull(self, number: int) -> Pull:
+        d = self._load("pulls", number) or {}
+        return self._pull(self._update(number, "pulls", state="closed", closed_at=d.get("closed_at") or utcnow()))
 
     def create_branch(self, name: str, sha: str) -> None:
         # An empty old value makes git refuse to overwrite an existing branch.

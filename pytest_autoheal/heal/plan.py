@@ -12,7 +12,7 @@ from ..context import parse_time
 from .backend import Issue, Pull
 from .config import HealConfig
 
-KINDS = ("create", "comment", "reopen", "finish", "skip", "defer")
+KINDS = ("close", "create", "comment", "reopen", "finish", "skip", "defer")
 
 
 @dataclass
@@ -68,17 +68,37 @@ class PlanItem:
 
 
 @dataclass
+class Duplicate:
+    """An open issue (or a draft PR) carrying a fingerprint whose oldest issue is another one: closed in favour of ``kept``."""
+
+    fingerprint: str
+    kept: Issue
+    issue: Issue | None = None
+    pull: Pull | None = None
+
+    @property
+    def reason(self) -> str:
+        what = f"draft PR #{self.pull.number}" if self.pull else "issue"
+        return f"{what} duplicates #{self.kept.number}, the oldest issue with this fingerprint"
+
+
+@dataclass
 class HealPlan:
     items: list[PlanItem] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
 
     def of(self, kind: str) -> list[PlanItem]:
         return [i for i in self.items if i.kind == kind]
 
     def counts(self) -> dict[str, int]:
-        return {k: len(self.of(k)) for k in KINDS if self.of(k)}
+        counts = {"close": len(self.duplicates)} if self.duplicates else {}
+        return counts | {k: len(self.of(k)) for k in KINDS if self.of(k)}
 
     def table(self) -> str:
         rows = [("ACTION", "FINGERPRINT", "CLASS", "COUNT", "ISSUE", "REASON")]
+        for d in self.duplicates:
+            number = d.pull.number if d.pull else d.issue.number if d.issue else 0
+            rows.append(("close", d.fingerprint[:12], "-", "-", f"#{number}", d.reason))
         for i in self.items:
             issue = f"#{i.issue.number}" if i.issue else "-"
             kind = i.kind + ("+pr" if i.finish_pr and i.kind != "finish" else "")
@@ -195,9 +215,13 @@ def _known(
         last = parse_time(cluster.last_seen)
         if issue.state_reason == "not_planned" and not cfg.reopen_not_planned:
             return PlanItem("skip", cluster, f"#{issue.number} was closed as not planned", issue, pull)
+        if issue.state_reason == "duplicate":
+            return PlanItem("skip", cluster, f"#{issue.number} was closed as a duplicate", issue, pull)
         if not fresh:
             return PlanItem("skip", cluster, f"#{issue.number} is closed; these runs were already reported", issue, pull)
-        if closed and last and last <= closed:
+        # Strictly before: a failure stamped in the same instant as the close (or the same second, GitHub's
+        # resolution) cannot be told to predate it, and a regression reported once too often beats one lost.
+        if closed and last and last < closed:
             return PlanItem("skip", cluster, f"#{issue.number} was closed after these failures ({issue.closed_at})", issue, pull)
         return PlanItem("reopen", cluster, f"regression: #{issue.number} was closed, failure seen again", issue, pull)
     if not fresh:

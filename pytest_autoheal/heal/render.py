@@ -100,9 +100,21 @@ def code_span(value: Any, limit: int = 200) -> str:
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
-def title_text(value: str) -> str:
-    text = " ".join(break_mentions(value).split())
+def title_text(value: str, prefix: str = "") -> str:
+    """``prefix`` (heal's own words, references kept live) then ``value`` with its mentions broken, within GitHub's length."""
+    text = " ".join(f"{prefix}{break_mentions(value)}".split())
     return text if len(text) <= MAX_TITLE_CHARS else text[: MAX_TITLE_CHARS - 1] + "…"
+
+
+def pr_title(number: int, issue_title: str) -> str:
+    """``Fix #N: <what the issue says>``, without a second "Fix" when the issue title already starts with one."""
+    what = issue_title.strip()
+    what = what[4:] if what[:4].lower() == "fix " else what
+    return title_text(what, prefix=f"Fix #{number}: ")
+
+
+def duplicate_marker(number: int) -> str:
+    return f"<!-- autoheal:duplicate-of={number} -->"
 
 
 @lru_cache(maxsize=1)

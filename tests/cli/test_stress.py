@@ -8,7 +8,7 @@ import sys
 from pytest_autoheal import runner
 from tests.cli.conftest import CliProject
 
-ALLOCATE = "b = bytearray(160 * 1024 * 1024)\nb[::4096] = bytes(len(b[::4096]))\nimport time\ntime.sleep(0.2)\n"
+ALLOCATE = "b = bytearray(160 * 1024 * 1024)\nb[::4096] = bytes(len(b[::4096]))\nimport time\ntime.sleep(0.5)\n"
 
 BOOM = "import sys\nif sys.argv[1:] == ['--help']:\n    print('usage: boom')\nelse:\n    raise ValueError('bad input ' + sys.argv[1])\n"
 
@@ -66,7 +66,8 @@ def test_peak_rss_is_the_cli_own_not_the_monitoring_process():
     # A child's ru_maxrss includes the parent's RSS at fork/exec; the runner must report the child's own peak.
     ballast = bytearray(300 * 1024 * 1024)
     ballast[::4096] = b"\1" * len(ballast[::4096])
-    small = runner.run([sys.executable, "-c", "pass"], timeout=60)
+    # The small child's peak is below ours, so only a sample of its /proc entry tells it: it lives long enough to be sampled.
+    small = runner.run([sys.executable, "-c", "import time; time.sleep(0.5)"], timeout=60)
     big = runner.run([sys.executable, "-c", ALLOCATE], timeout=60)
     assert small.ok and big.ok
     assert small.peak_rss_kb is not None and small.peak_rss_kb < 100 * 1024

@@ -28,10 +28,11 @@ def _raised(fn) -> BaseException:
     raise AssertionError("did not raise")
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _connect_refused() -> None:
+    # Held bound and never listening, the port refuses connections; a port freed before connecting could be taken meanwhile.
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        socket.create_connection(held.getsockname(), timeout=30)
 
 
 class _Status500(http.server.BaseHTTPRequestHandler):
@@ -60,7 +61,7 @@ def http_500_url():
         (lambda: exec("from json import no_such_name"), "import", "ImportError"),
         (lambda: {}["k"], "runtime_exception", "KeyError"),
         (lambda: subprocess.run([sys.executable, "-c", "import time; time.sleep(5)"], timeout=0.2), "timeout", "TimeoutExpired"),
-        (lambda: socket.create_connection(("127.0.0.1", _closed_port()), timeout=2), "network", "errno 111"),
+        (_connect_refused, "network", "errno 111"),
         (lambda: (_ for _ in ()).throw(PermissionError(errno.EACCES, "Permission denied", "/etc/x")), "permission", "errno 13"),
         (lambda: (_ for _ in ()).throw(OSError(errno.EMFILE, "Too many open files")), "resource", "errno 24"),
         (lambda: json.loads("{bad json"), "contract", "JSONDecodeError"),
@@ -76,7 +77,7 @@ def test_structured_exception_decides_the_class(make, cls: str, evidence: str) -
 
 
 def test_http_status_from_a_real_server_is_http_error(http_500_url: str) -> None:
-    exc = _raised(lambda: urllib.request.urlopen(http_500_url, timeout=5))
+    exc = _raised(lambda: urllib.request.urlopen(http_500_url, timeout=30))
     assert isinstance(exc, urllib.error.HTTPError)
     result = classify(facts_from_exception(exc))
     assert (result.cls, result.evidence[0]) == ("http_error", "HTTP status 503")

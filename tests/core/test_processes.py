@@ -11,6 +11,9 @@ from .helpers import by_test, records, run_json
 # The projects these tests build ask for the plugin; a project that does not leaves it inert (tests/install).
 pytestmark = pytest.mark.usefixtures("autoheal_project")
 
+# The 0.5 s timeouts cover the test function only: a loaded machine's slow fixture setup must not be what times out.
+FUNC_ONLY = "[pytest]\ntimeout_func_only = true\n"
+
 
 def test_xdist_two_workers_write_every_record_once(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
@@ -38,6 +41,7 @@ def test_xdist_two_workers_write_every_record_once(pytester: pytest.Pytester) ->
 
 
 def test_pytest_timeout_signal_method_is_a_timeout_record(pytester: pytest.Pytester) -> None:
+    pytester.makeini(FUNC_ONLY)
     pytester.makepyfile(
         """
         import time, pytest
@@ -54,6 +58,7 @@ def test_pytest_timeout_signal_method_is_a_timeout_record(pytester: pytest.Pytes
 
 
 def test_pytest_timeout_thread_method_kills_process_and_marker_becomes_record(pytester: pytest.Pytester) -> None:
+    pytester.makeini(FUNC_ONLY)
     pytester.makepyfile(
         """
         import time, pytest

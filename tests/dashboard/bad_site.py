@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import sys
 
 import uvicorn
@@ -53,6 +54,9 @@ async def console_error(request):
 
 
 async def hang_js(request):
+    # Tests wait for this line to know a client is now blocked on the endless response.
+    print("hang.js requested", flush=True)
+
     async def body():
         yield b"// slow"
         await asyncio.sleep(3600)
@@ -80,8 +84,11 @@ app = Starlette(
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", type=int, required=True, help="0: any free port, the one bound is printed")
     args = parser.parse_args()
-    print(f"bad site pid {os.getpid()} port {args.port}", flush=True)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", args.port))
+    print(f"bad site pid {os.getpid()} port {sock.getsockname()[1]}", flush=True)
     sys.stdout.flush()
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])

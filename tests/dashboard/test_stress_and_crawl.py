@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,11 +19,16 @@ from .conftest import BAD_SITE, run_suite
 
 @pytest.fixture(scope="module")
 def running_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = http.free_port()
     log = tmp_path_factory.mktemp("site") / "site.log"
-    service: Service = start([sys.executable, str(BAD_SITE), "--port", str(port)], log_path=log)
+    # Port 0: the site binds a free port and prints it; a port chosen here and freed could be taken before the site binds it.
+    service: Service = start([sys.executable, str(BAD_SITE), "--port", "0"], log_path=log)
     try:
-        ready = http.wait_until_ready(f"http://127.0.0.1:{port}/clean", timeout=30, alive=service.alive)
+        deadline = time.monotonic() + 120
+        while not (m := re.search(r"bad site pid \d+ port (\d+)", log.read_text())) and service.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert m, service.log_tail()
+        port = int(m.group(1))
+        ready = http.wait_until_ready(f"http://127.0.0.1:{port}/clean", timeout=120, alive=service.alive)
         assert ready.ok, service.log_tail()
         yield f"http://127.0.0.1:{port}"
     finally:

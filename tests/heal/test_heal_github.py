@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import sys
-import time
 from pathlib import Path
 
 from pytest_autoheal import runner
@@ -20,6 +19,17 @@ def _journal(report_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (report_dir / "heal" / "journal.jsonl").read_text().splitlines()]
 
 
+def _killed_right_after(api: GithubApi, method: str, route: str, reports: Path, cfg: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """Run the installed ``autoheal heal`` and SIGKILL it once the server has carried out the first ``method route``."""
+    autoheal = Path(sys.executable).parent / "autoheal"
+    holder: dict[str, runner.Service] = {}
+    api.inject(method, route, "after", callback=lambda: os.killpg(holder["svc"].proc.pid, signal.SIGKILL))
+    env = {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": api.url}
+    holder["svc"] = svc = runner.start([autoheal, "heal", "--reports", reports, "--config", cfg], log_path=tmp_path / "heal1.log", env=env)
+    assert svc.proc.wait(timeout=60) == -signal.SIGKILL
+    return autoheal, env
+
+
 def test_second_heal_in_a_row_makes_zero_writes(github_api: GithubApi, heal_config, tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     make_records(reports, fingerprints=3, records=12)
@@ -28,6 +38,13 @@ def test_second_heal_in_a_row_makes_zero_writes(github_api: GithubApi, heal_conf
     first = github_api.writes()
     assert len(github_api.issues(REPO)) == 3 and len(github_api.pulls(REPO)) == 3
     assert len(first) == 3 * 4  # issue, branch, record commit, draft PR
+    # A PR title names its issue once, with a live reference: no zero-width space in heal's own "#N", no second "Fix".
+    titles = {i["number"]: i["title"] for i in github_api.issues(REPO)}
+    for pull in github_api.pulls(REPO):
+        number = int(pull["body"].split()[1].lstrip("#"))
+        assert titles[number].startswith("Fix ToolError in tool_")
+        assert pull["title"] == f"Fix #{number}: {titles[number].removeprefix('Fix ')}"
+        assert "\u200b" not in pull["title"]
     github_api.reset_log()
     assert run_heal("--reports", reports, "--config", cfg) == 0
     assert github_api.writes() == []
@@ -97,9 +114,8 @@ def test_closed_issue_is_reopened_as_a_regression(github_api: GithubApi, heal_co
     make_records(tmp_path / "a", fingerprints=1, records=2, run_id="4001")
     cfg = heal_config()
     assert run_heal("--reports", tmp_path / "a", "--config", cfg) == 0
-    time.sleep(1.1)  # the server's timestamps have one-second resolution
+    # No pause needed: the server stamps the close in whole seconds, and a failure stamped at or after it is a regression.
     github_api.close_issue(REPO, 1)
-    time.sleep(1.1)
     make_records(tmp_path / "b", fingerprints=1, records=2, run_id="4002")
     github_api.reset_log()
     assert run_heal("--reports", tmp_path / "b", "--config", cfg) == 0
@@ -117,12 +133,7 @@ def test_crash_right_after_creating_the_issue_is_finished_by_the_next_run(github
     reports = tmp_path / "reports"
     make_records(reports, fingerprints=1, records=4)
     cfg = heal_config()
-    autoheal = Path(sys.executable).parent / "autoheal"
-    holder: dict[str, runner.Service] = {}
-    github_api.inject("POST", r"/issues$", "after", callback=lambda: os.killpg(holder["svc"].proc.pid, signal.SIGKILL))
-    env = {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": github_api.url}
-    holder["svc"] = svc = runner.start([autoheal, "heal", "--reports", reports, "--config", cfg], log_path=tmp_path / "heal1.log", env=env)
-    assert svc.proc.wait(timeout=60) == -signal.SIGKILL
+    autoheal, env = _killed_right_after(github_api, "POST", r"/issues$", reports, cfg, tmp_path)
     assert len(github_api.issues(REPO)) == 1 and github_api.pulls(REPO) == []
     journal = _journal(reports)
     assert [(e["op"], e["phase"]) for e in journal] == [("create_issue", "intent")]
@@ -134,7 +145,40 @@ def test_crash_right_after_creating_the_issue_is_finished_by_the_next_run(github
     pulls = github_api.pulls(REPO)
     assert len(pulls) == 1 and pulls[0]["body"].startswith("Fixes #1")
     done = [(e["op"], e["phase"]) for e in _journal(reports)]
-    assert done[1:] == [(op, p) for op in ("create_branch", "commit_record", "create_pr") for p in ("intent", "done")]
+    assert done[1:] == [
+        *[(op, p) for op in ("create_branch", "commit_record", "create_pr") for p in ("intent", "done")],
+        ("create_issue", "resolved"),
+    ]
+    # The leftover intent is closed: the run after that has nothing to say about a cut-off run, and nothing to write.
+    github_api.reset_log()
+    again = runner.run([autoheal, "heal", "--reports", reports, "--config", cfg], env=env, timeout=60)
+    assert again.returncode == 0, again.describe()
+    assert "cut off" not in again.text()
+    assert github_api.writes() == []
+
+
+def test_a_run_cut_off_right_after_its_draft_pr_is_reported_once_then_closed_in_the_journal(
+    github_api: GithubApi, heal_config, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    make_records(reports, fingerprints=1, records=2)
+    cfg = heal_config()
+    autoheal, env = _killed_right_after(github_api, "POST", r"/pulls$", reports, cfg, tmp_path)
+    assert len(github_api.issues(REPO)) == 1 and len(github_api.pulls(REPO)) == 1
+    assert [(e["op"], e["phase"]) for e in _journal(reports)][-1] == ("create_pr", "intent")
+    github_api.reset_log()
+    result = runner.run([autoheal, "heal", "--reports", reports, "--config", cfg], env=env, timeout=60)
+    assert result.returncode == 0, result.describe()
+    assert "the previous run was cut off during 1 write(s) (create_pr" in result.text()
+    assert github_api.writes() == []
+    assert [(e["op"], e["phase"]) for e in _journal(reports)][-1] == ("create_pr", "resolved")
+    # Every later clean run is silent about it.
+    for _ in range(2):
+        again = runner.run([autoheal, "heal", "--reports", reports, "--config", cfg], env=env, timeout=60)
+        assert again.returncode == 0, again.describe()
+        assert "cut off" not in again.text()
+    assert github_api.writes() == []
+    assert len(github_api.issues(REPO)) == 1 and len(github_api.pulls(REPO)) == 1
 
 
 def test_5xx_rate_limits_drops_and_slow_answers_are_retried_without_duplicates(

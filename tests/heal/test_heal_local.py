@@ -150,3 +150,30 @@ def test_local_backend_reopens_a_closed_issue_and_comments_once(git_repo: Path, 
     assert issue["state"] == "open" and issue["state_reason"] == "reopened"
     assert len(issue["comments"]) == 1 and "Regression" in issue["comments"][0]["body"]
     assert len(list((git_repo / ".git" / "autoheal" / "pulls").glob("*.json"))) == 1
+
+
+def test_local_backend_closes_a_duplicate_issue_and_extra_draft_prs_with_a_comment(git_repo: Path, heal_config, tmp_path: Path) -> None:
+    from pytest_autoheal.heal.local_backend import LocalBackend
+
+    cfg, reports = heal_config(), tmp_path / "reports"
+    make_records(reports, fingerprints=1, records=1, run_id="8101")
+    local = ("--config", cfg, "--backend", "local", "--local-repo", git_repo)
+    assert run_heal("--reports", reports, *local) == 0
+    backend = LocalBackend(git_repo)
+    (kept,) = backend.list_issues("autofix")
+    (kept_pr,) = backend.list_pulls()
+    # A second issue with the same marker and its own draft PR, and a second draft PR for the first issue: two runs racing.
+    dup = backend.create_issue(kept.title, kept.body, kept.labels)
+    extra = []
+    for n, stamp in ((dup.number, 1), (kept.number, 2)):
+        branch = f"autofix/workflow-8101-issue-{n}-{stamp}"
+        backend.create_branch(branch, backend.branch_sha("main"))
+        extra.append(backend.create_pull("draft", f"Fixes #{n}\n", branch, "main").number)
+    assert run_heal("--reports", reports, *local) == 0
+    assert (backend.get_issue(kept.number).state, backend.get_issue(dup.number).state_reason) == ("open", "duplicate")
+    assert {p.number: p.state for p in backend.list_pulls()} == {kept_pr.number: "open", extra[0]: "closed", extra[1]: "closed"}
+    for number in extra:
+        (said,) = backend.list_comments(number)
+        assert said.body.startswith(f"Closed in favour of #{kept.number}")
+    assert run_heal("--reports", reports, *local) == 0
+    assert [len(backend.list_comments(n)) for n in extra] == [1, 1]

@@ -54,3 +54,12 @@ def test_a_body_cut_to_the_limit_keeps_its_dedup_marker(tmp_path: Path) -> None:
     body = render.render("issue.md.j2", context)
     assert len(body) <= render.MAX_BODY_CHARS and "cut to fit" in body
     assert render.parse_marker(body) == (cluster.fingerprint, "1001")
+
+
+def test_pr_title_names_the_issue_once_with_a_live_reference_and_failure_text_still_inert() -> None:
+    assert render.pr_title(1, "Fix AssertionError in tool_0: expected 3") == "Fix #1: AssertionError in tool_0: expected 3"
+    assert render.pr_title(12, "Workflow failure: MCP Tools Monitoring") == "Fix #12: Workflow failure: MCP Tools Monitoring"
+    hostile = render.pr_title(3, "Fix ValueError in x: closes #7 for @admin")
+    assert hostile.startswith("Fix #3: ValueError") and "\u200b" not in hostile[:8]
+    assert "#\u200b7" in hostile and "@\u200badmin" in hostile
+    assert len(render.pr_title(4, "Fix " + "y" * 500)) == render.MAX_TITLE_CHARS

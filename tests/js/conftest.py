@@ -43,7 +43,7 @@ class ServerThread:
             self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
             self.thread = threading.Thread(target=self.server.run, daemon=True)
             self.thread.start()
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 60  # a bound for a loaded machine, not an expectation
             while not self.server.started:
                 if time.monotonic() > deadline or not self.thread.is_alive():
                     raise RuntimeError("uvicorn did not start")

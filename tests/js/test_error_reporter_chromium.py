@@ -91,7 +91,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     server.stop()
 
 
-def records_for(report_dir: Path, page: str, expect: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+def records_for(report_dir: Path, page: str, expect: int, timeout: float = 60.0) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while True:
         found = (

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import sys
+import time
 from pathlib import Path
 
-import pytest
+from pytest_autoheal.runner import start
 
 from .conftest import DEMO_TOOLS, ROOT, write_config
 
@@ -82,32 +84,20 @@ def test_stress_records_latency_and_fails_past_its_budget(run_suite, tmp_path):
     run.result.stdout.fnmatch_lines(["*over budget: p95 latency*"])
 
 
-@pytest.mark.timeout(120)
 def test_streamable_http_server_is_monitored_by_url(run_suite, tmp_path):
-    import socket
-
-    from pytest_autoheal.runner import start
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with start(
-        [str(Path(sys.executable).parent / "autoheal-demo-mcp"), "--http", "--port", str(port)], log_path=tmp_path / "http.log"
-    ) as server:
+    log = tmp_path / "http.log"
+    # Port 0: the server binds a free port itself and logs it, so no other process can take it between choosing and binding.
+    with start([str(Path(sys.executable).parent / "autoheal-demo-mcp"), "--http", "--port", "0"], log_path=log) as server:
+        port = None
+        deadline = time.monotonic() + 120
+        while port is None and server.alive() and time.monotonic() < deadline:
+            m = re.search(r"Uvicorn running on http://127\.0\.0\.1:(\d+)", log.read_text() if log.exists() else "")
+            port = int(m.group(1)) if m else None
+            time.sleep(0.1)
+        assert port, server.log_tail()
         cfg = write_config(
             tmp_path / "http.toml", {"url": f"http://127.0.0.1:{port}/mcp", "tools_dir": str(DEMO_TOOLS), "startup_timeout": 30}
         )
-        import time
-
-        import httpx
-
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/mcp", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         run = run_suite(cfg, "--category=hash_tools", level="comprehensive")
         assert server.alive(), server.log_tail()
     outcomes = run.result.parseoutcomes()

@@ -2,9 +2,13 @@
 
 Repositories, issues, comments, labels, assignees, search (with an index that lags), git refs,
 contents and pulls, kept in memory. Every request is logged. Faults are injected per route:
-``500``, ``403`` secondary rate limit with ``Retry-After``, ``429``, a dropped connection before
-or after the request took effect, a slow answer, or a callback run after the write (to kill the
-client mid-run).
+any status (``500``, ``502``, ``403`` secondary rate limit with or without ``Retry-After``,
+``429``), a dropped connection before or after the request took effect, a slow answer, a callback
+run after the write (to kill the client mid-run), or a ``late`` write: its answer never reaches
+the client before the client gives up, and the write lands ``before`` (at once), ``during`` (once
+the client's next request has been answered, i.e. while it waits to retry), ``resend`` (when the
+client's retry of the same route arrives, just before that retry is carried out: after every look
+the client took) or ``after`` (right after the client's retry of the same route has landed).
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import base64
 import hashlib
 import json
 import re
+import select
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -30,15 +36,21 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+STATE_REASONS = ("completed", "not_planned", "duplicate", "reopened")
+# How long a late write's handler waits for its trigger or for the client to hang up; past that the test has moved on.
+HOLD_LIMIT = 120.0
+
+
 @dataclass
 class Fault:
     method: str
     path: str
-    kind: str  # "500" | "403" | "429" | "drop" | "drop_after" | "slow" | "after"
+    kind: str  # an HTTP status ("500", "502", "403", "429") | "drop" | "drop_after" | "slow" | "after" | "late"
     times: int = 1
     retry_after: float | None = None
     delay: float = 0.0
     callback: Callable[[], None] | None = None
+    land: str = "before"  # for "late": "before" | "during" | "resend" | "after"
     hits: int = 0
 
 
@@ -55,6 +67,18 @@ class Request:
     @property
     def write(self) -> bool:
         return self.method in WRITE_METHODS
+
+
+@dataclass
+class Held:
+    """A late write: carried out when its trigger comes, answered only after the client hung up."""
+
+    fault: Fault
+    request: Request
+    query: dict[str, list[str]]
+    body: Any
+    answer: tuple[int, Any, dict[str, str]] | None = None
+    landed: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -82,6 +106,8 @@ class GithubApi:
         self.repos: dict[str, Repo] = {}
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
+        self.held: list[Held] = []
+        self.state_reasons = STATE_REASONS
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -100,6 +126,9 @@ class GithubApi:
         return self
 
     def stop(self) -> None:
+        with self.lock:
+            for held in self.held:
+                held.landed.set()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -121,6 +150,38 @@ class GithubApi:
         with self.lock:
             self.faults.append(fault)
         return fault
+
+    def land_held(self) -> int:
+        """Carry out every late write still waiting for its trigger (it reached the server; it lands eventually)."""
+        with self.lock:
+            waiting = list(self.held)
+            for held in waiting:
+                self._land(held)
+        return len(waiting)
+
+    def _land(self, held: Held) -> None:
+        req = held.request
+        held.answer = self.handle(req.method, req.path, held.query, held.body)
+        self.held.remove(held)
+        held.landed.set()
+
+    def _before(self, req: Request) -> None:
+        """Late writes that land just before ``req``, a retry of their own route, is carried out."""
+        for held in list(self.held):
+            if held.fault.land == "resend" and self._same_route(held, req):
+                self._land(held)
+
+    def _after(self, req: Request) -> None:
+        """Late writes whose moment has come now that ``req`` was carried out (its answer not sent yet)."""
+        for held in list(self.held):
+            if held.request is req:
+                continue
+            if held.fault.land == "during" or (held.fault.land == "after" and self._same_route(held, req)):
+                self._land(held)
+
+    @staticmethod
+    def _same_route(held: Held, req: Request) -> bool:
+        return req.method == held.request.method and re.search(held.fault.path, req.path) is not None
 
     def reindex(self) -> None:
         """Let the search index catch up with the issues (GitHub's lags)."""
@@ -152,6 +213,16 @@ class GithubApi:
     def seed_issue(self, full_name: str, title: str, body: str, labels: list[str]) -> int:
         with self.lock:
             return self._create_issue(self.repos[full_name], {"title": title, "body": body, "labels": labels})["number"]
+
+    def seed_pull(self, full_name: str, head: str, body: str, title: str = "draft") -> int:
+        """A branch off the default branch and a draft PR from it, as an earlier heal run would have left them."""
+        repo = self.repos[full_name]
+        with self.lock:
+            repo.refs[head] = repo.refs[repo.default_branch]
+            pull = {"title": title, "body": body, "head": head, "base": repo.default_branch, "draft": True}
+            status, data, _ = self.handle("POST", f"/repos/{full_name}/pulls", {}, pull)
+        assert status == 201, data
+        return int(data["number"])
 
     def issues(self, full_name: str) -> list[dict[str, Any]]:
         return [i for i in self.repos[full_name].issues.values() if "pull_request" not in i]
@@ -260,7 +331,10 @@ class GithubApi:
                 if body.get("state") == "open" and issue["state"] != "open":
                     issue.update(state="open", state_reason="reopened", closed_at=None)
                 elif body.get("state") == "closed" and issue["state"] != "closed":
-                    issue.update(state="closed", state_reason=body.get("state_reason", "completed"), closed_at=_now())
+                    reason = body.get("state_reason") or "completed"
+                    if reason not in self.state_reasons:
+                        return 422, {"message": "Validation Failed", "errors": [{"message": f"state_reason {reason!r} is invalid"}]}, {}
+                    issue.update(state="closed", state_reason=reason, closed_at=_now())
                 issue["updated_at"] = _now()
             return 200, issue, {}
         if m2 := re.match(r"^/issues/(\d+)/comments$", rest):
@@ -283,6 +357,21 @@ class GithubApi:
                 repo.issues[n]["updated_at"] = _now()
                 return 201, comment, {}
             return self._page(repo.comments[n], q, path)
+        if m2 := re.match(r"^/issues/comments/(\d+)$", rest):
+            cid = int(m2.group(1))
+            for n, comments in repo.comments.items():
+                for comment in comments:
+                    if comment["id"] == cid:
+                        if method == "DELETE":
+                            comments.remove(comment)
+                            repo.issues[n]["comments"] -= 1
+                            return 204, None, {}
+                        return 200, comment, {}
+            return 404, {"message": "Not Found"}, {}
+        if m2 := re.match(r"^/issues/(\d+)/comments/(\d+)$", rest):
+            n, cid = int(m2.group(1)), int(m2.group(2))
+            found = next((c for c in repo.comments.get(n, []) if c["id"] == cid), None)
+            return (200, found, {}) if found else (404, {"message": "Not Found"}, {})
         if m2 := re.match(r"^/issues/(\d+)/assignees$", rest):
             issue = repo.issues.get(int(m2.group(1)))
             if issue is None:
@@ -396,7 +485,16 @@ class GithubApi:
             return self._page(sorted(items, key=lambda p: p["number"]), q, path)
         if m2 := re.match(r"^/pulls/(\d+)$", rest):
             pull = repo.pulls.get(int(m2.group(1)))
-            return (200, pull, {}) if pull else (404, {"message": "Not Found"}, {})
+            if pull is None:
+                return 404, {"message": "Not Found"}, {}
+            if method == "PATCH":
+                for key in ("title", "body"):
+                    if key in body:
+                        pull[key] = body[key]
+                if body.get("state") == "closed" and pull["state"] != "closed":
+                    pull.update(state="closed", closed_at=_now(), updated_at=_now())
+                    repo.issues[pull["number"]].update(state="closed", closed_at=_now())
+            return 200, pull, {}
         return 404, {"message": f"Not Found: {method} {path}"}, {}
 
     def _ref(self, repo: Repo, name: str) -> dict[str, Any]:
@@ -480,12 +578,12 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault.delay)
         if fault and fault.kind == "drop":
             return self._drop(req)
-        if fault and fault.kind in ("500", "403", "429"):
+        if fault and fault.kind.isdigit():
             status = int(fault.kind)
             message = (
-                "Server Error"
-                if status == 500
-                else "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+                if status in (403, 429)
+                else HTTPStatus(status).phrase
             )
             extra = {"Retry-After": str(int(fault.retry_after))} if fault.retry_after is not None else {}
             return self._send(req, status, {"message": message}, extra)
@@ -496,13 +594,33 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(text) if text else {}
         except ValueError:
             return self._send(req, 400, {"message": "Problems parsing JSON"}, {})
+        if fault and fault.kind == "late":
+            return self._late(req, fault, parse_qs(parts.query), body)
         with api.lock:
+            api._before(req)
             status, data, headers = api.handle(self.command, path, parse_qs(parts.query), body)
+            api._after(req)
         if fault and fault.kind == "drop_after":
             return self._drop(req)
         if fault and fault.kind == "after" and fault.callback:
             fault.callback()
         self._send(req, status, data, headers)
+
+    def _late(self, req: Request, fault: Fault, query: dict[str, list[str]], body: Any) -> None:
+        api = self.state
+        held = Held(fault, req, query, body)
+        with api.lock:
+            api.held.append(held)
+            if fault.land == "before":
+                api._land(held)
+        held.landed.wait(HOLD_LIMIT)
+        # The answer goes out only once the client has given up waiting for it and closed the connection.
+        readable, _, _ = select.select([self.connection], [], [], HOLD_LIMIT)
+        if held.answer is None or not readable:
+            return self._drop(req)
+        status, data, headers = held.answer
+        self._send(req, status, data, headers)
+        self.close_connection = True
 
     def _drop(self, req: Request) -> None:
         req.status = -1
@@ -514,7 +632,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, req: Request, status: int, data: Any, headers: dict[str, str]) -> None:
         req.status = status
-        payload = json.dumps(data).encode()
+        payload = json.dumps(data).encode() if status != 204 else b""
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

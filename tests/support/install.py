@@ -116,7 +116,15 @@ def _prune() -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+# A progress line (".F   [100%]"): its letters come in the order the tests finish, which xdist workers do not keep.
+_PROGRESS = re.compile(r"^([.FEsxX]+)(\s+\[\s*\d+%\])$")
+
+
 def normalised_output(text: str) -> list[str]:
-    """A run's terminal output without what differs between two runs of the same tests: times, xdist worker names, the plugins line."""
+    """A run's terminal output without what differs between two runs of the same tests.
+
+    Times, xdist worker names, the plugins line, and the order of the outcome letters on a progress line.
+    """
     lines = [line for line in text.splitlines() if not line.startswith(("plugins:", "rootdir:", "configfile:"))]
+    lines = [_PROGRESS.sub(lambda m: "".join(sorted(m.group(1))) + m.group(2), line) for line in lines]
     return sorted(re.sub(r"\[gw\d+\]", "[gw]", re.sub(r"\bin \d+\.\d+s\b.*", "in <time>", line)) for line in lines)

@@ -72,6 +72,12 @@ async function settle(reporter) {
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
+// Waits for what a test needs (a beacon is fire-and-forget: nothing to await), bounded for a loaded machine only.
+async function until(condition, ms = 60_000) {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 function clock(start = 1_000_000) {
   const c = { t: start, now: () => c.t };
   return c;
@@ -235,7 +241,7 @@ test('without fetch the report goes by sendBeacon', async () => {
   const win = page({ fetch: null, beforeReporter: (w) => beacon(w, sent) });
   const reporter = new win.JavaScriptErrorReporter({ endpoint: `${base}/beacon` });
   runScript(win, 'throw new TypeError("no fetch here")');
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await until(() => received.length > 0);
   assert.deepEqual(sent, [`${base}/beacon`]);
   assert.equal(received.length, 1);
   assert.equal(received[0].body.message, 'no fetch here');
@@ -245,15 +251,20 @@ test('without fetch the report goes by sendBeacon', async () => {
 test('when fetch cannot reach the server the beacon is tried', async () => {
   reset();
   const sent = [];
+  // Every connection is cut at once: fetch cannot get an answer, and the port stays ours (a closed one could be taken meanwhile).
   const dead = http.createServer();
+  dead.on('connection', (socket) => socket.destroy());
   await new Promise((resolve) => dead.listen(0, '127.0.0.1', resolve));
   const deadUrl = `http://127.0.0.1:${dead.address().port}/api/report-error`;
-  await new Promise((resolve) => dead.close(resolve));
-  const win = page({ beforeReporter: (w) => (w.navigator.sendBeacon = (url) => sent.push(url) > 0) });
-  const reporter = new win.JavaScriptErrorReporter({ endpoint: deadUrl });
-  reporter.report(new Error('offline'));
-  await settle(reporter);
-  assert.deepEqual(sent, [deadUrl]);
+  try {
+    const win = page({ beforeReporter: (w) => (w.navigator.sendBeacon = (url) => sent.push(url) > 0) });
+    const reporter = new win.JavaScriptErrorReporter({ endpoint: deadUrl });
+    reporter.report(new Error('offline'));
+    await settle(reporter);
+    assert.deepEqual(sent, [deadUrl]);
+  } finally {
+    await new Promise((resolve) => dead.close(resolve));
+  }
 });
 
 test('the reporter never throws into the page, even when sending fails every way', async () => {
