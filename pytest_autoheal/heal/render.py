@@ -158,9 +158,13 @@ def reproduce_command(nodeid: str, level: str | None) -> str:
 def issue_title(cluster: Any) -> str:
     rec = cluster.representative
     err = rec.get("error", {})
-    where = rec.get("test", {}).get("target") or rec.get("test", {}).get("component") or "platform"
-    template = err.get("message_template") or err.get("message") or ""
-    first = template.strip().splitlines()[0] if template.strip() else ""
+    test = rec.get("test", {})
+    # A test of the user's own that names no target or component is named by its function.
+    function = str(test.get("nodeid") or "").split("::")[-1].split("[")[0]
+    where = test.get("target") or test.get("component") or function or "platform"
+    # The representative's own (redacted) words read better than the template's <n> placeholders; the marker dedups, not the title.
+    text = err.get("message") or err.get("message_template") or ""
+    first = text.strip().splitlines()[0] if text.strip() else ""
     return title_text(f"Fix {err.get('type', 'failure')} in {where}: {first}".rstrip(": "))
 
 

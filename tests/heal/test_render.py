@@ -63,3 +63,13 @@ def test_pr_title_names_the_issue_once_with_a_live_reference_and_failure_text_st
     assert hostile.startswith("Fix #3: ValueError") and "\u200b" not in hostile[:8]
     assert "#\u200b7" in hostile and "@\u200badmin" in hostile
     assert len(render.pr_title(4, "Fix " + "y" * 500)) == render.MAX_TITLE_CHARS
+
+
+def test_issue_title_reads_the_failure_s_own_words_and_names_an_unmarked_test_by_its_function(tmp_path: Path) -> None:
+    (record,) = make_records(tmp_path, fingerprints=1, records=1)
+    record["error"].update(type="AssertionError", message="assert 3 == 4\n+ where 3 = total()", message_template="assert <n> == <n>")
+    record["test"].update(nodeid="tests/test_totals.py::test_sum[big]", target=None, component=None)
+    title = render.issue_title(Cluster(record["fingerprint"]["hash"], [record]))
+    assert title == "Fix AssertionError in test_sum: assert 3 == 4"
+    record["test"]["target"] = "tool_0"
+    assert render.issue_title(Cluster(record["fingerprint"]["hash"], [record])).startswith("Fix AssertionError in tool_0: ")
