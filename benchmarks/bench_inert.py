@@ -98,12 +98,12 @@ def measure(python: str, folder: Path, args: list[str], repeat: int) -> Result:
     )
 
 
-def instructions(python: str, folder: Path, args: list[str], plugin: bool) -> int:
+def instructions(python: str, folder: Path, args: list[str], plugin: bool, env: dict[str, str] | None = None) -> int:
     argv = [python, "-m", "pytest", "-q", *args] + ([] if plugin else ["-p", "no:autoheal"])
     done = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
         cwd=folder,
-        env={**ENV, "PYTHONHASHSEED": "0"},
+        env={**ENV, **(env or {}), "PYTHONHASHSEED": "0"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -113,6 +113,31 @@ def instructions(python: str, folder: Path, args: list[str], plugin: bool) -> in
     if not found:
         raise SystemExit(f"callgrind gave no count: {done.stderr[-500:]}")
     return int(found.group(1))
+
+
+def write_options_only(folder: Path) -> str:
+    """A stand-in plugin that registers exactly the plugin's options and ini keys and does nothing else.
+
+    ``pytest --help`` lists whatever a plugin registers; this is the floor any plugin with those options pays.
+    """
+    from pytest_autoheal import plugin
+
+    calls: list[str] = []
+
+    class Recorder:
+        def getgroup(self, *args: object) -> Recorder:
+            calls.append(f"group = parser.getgroup(*{args!r})")
+            return self
+
+        def addoption(self, *args: object, **kwargs: object) -> None:
+            calls.append(f"group.addoption(*{args!r}, **{kwargs!r})")
+
+        def addini(self, *args: object, **kwargs: object) -> None:
+            calls.append(f"parser.addini(*{args!r}, **{kwargs!r})")
+
+    plugin.pytest_addoption(Recorder())  # type: ignore[arg-type]
+    (folder / "autoheal_options_only.py").write_text("def pytest_addoption(parser):\n" + "".join(f"    {c}\n" for c in calls))
+    return "autoheal_options_only"
 
 
 def main() -> None:
@@ -133,10 +158,14 @@ def main() -> None:
         folder = Path(tmp) / "unrelated"
         write_project(folder, args.tests)
         results = [(label, measure(args.python, folder, extra, args.repeat)) for label, extra in rows]
-        counted = []
+        counted, floor = [], None
         if args.instructions:
             for label, extra in (rows[0], rows[2]):
                 counted.append((label, instructions(args.python, folder, extra, True), instructions(args.python, folder, extra, False)))
+            stand_in = Path(tmp) / "stand-in"
+            stand_in.mkdir()
+            module = write_options_only(stand_in)
+            floor = instructions(args.python, folder, ["--help", "-p", module], False, env={"PYTHONPATH": str(stand_in)})
         leftovers = sorted(p.name for p in folder.rglob("*") if "autoheal" in p.name)
     title = f"unrelated project (median of {args.repeat})"
     print(f"{title:<34}{'inert':>10}{'-p no:autoheal':>16}{'ratio':>8}{'CPU ratio':>11}  target")
@@ -144,6 +173,11 @@ def main() -> None:
         print(f"{label:<34}{r.inert:>9.3f}s{r.off:>15.3f}s{r.ratio:>8.3f}{r.cpu_ratio:>11.3f}  <= 1.01")
     for label, inert, off in counted:
         print(f"{label + ' (instructions)':<34}{inert / 1e9:>9.3f}G{off / 1e9:>15.3f}G{inert / off:>8.4f}{'':>11}  <= 1.01")
+    if floor is not None:
+        off = counted[-1][2]
+        label = "pytest --help, options only"
+        note = "floor: a stand-in that only registers the same options"
+        print(f"{label + ' (instructions)':<34}{floor / 1e9:>9.3f}G{off / 1e9:>15.3f}G{floor / off:>8.4f}{'':>11}  {note}")
     print(f"files the inert plugin left: {leftovers or 'none'}")
     print("ratio: median of the paired ratios (each pair run back to back); CPU: user + system time of pytest and its workers")
 
