@@ -261,15 +261,15 @@ class Healer:
 
     def _know(self, issue: Issue) -> None:
         self.issues[issue.number] = issue
-        fp = issue_fingerprint(issue)
-        if fp is not None:
+        marker = render.parse_marker(issue.body)
+        if marker is not None:
+            fp, self.marker_run[issue.number] = marker
             self.ours.add(issue.number)
-            self.marker_run[issue.number] = (render.parse_marker(issue.body) or ("", None))[1]
             same = [i for i in self.marked.get(fp, []) if i.number != issue.number]
             self.marked[fp] = sorted([*same, issue], key=lambda i: i.number)
 
     def _match(self) -> None:
-        """Which issue stands for each fingerprint (read by issue_fingerprint): the oldest not closed as a duplicate."""
+        """Which issue stands for each fingerprint (read from its marker): the oldest not closed as a duplicate."""
         for fp, issues in self.marked.items():
             self.by_fp[fp] = next((i for i in issues if i.state_reason != "duplicate"), issues[0])
 
